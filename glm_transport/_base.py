@@ -1,0 +1,307 @@
+"""What the sync and async clients share: configuration, request building, response parsing and
+the retry decision. Everything here is free of I/O; ``client.py`` adds the thin I/O drivers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from ._version import __version__
+from .auth import GLMAuth
+from .catalog import EMBEDDING_MAX_BATCH, get_model_info
+from .config import resolve_api_key, resolve_base_url, resolve_timeout
+from .errors import (
+    GLMAPIStatusError,
+    GLMConnectionError,
+    GLMContentFilterError,
+    GLMError,
+    GLMInvalidRequestError,
+    GLMResponseValidationError,
+    GLMStreamError,
+    GLMTimeoutError,
+    error_from_body,
+    error_from_response,
+    is_error_envelope,
+)
+from .retry import RetryPolicy, parse_retry_after
+from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
+from .validation import (
+    MAX_RERANK_DOCUMENTS,
+    normalize_chat_request,
+    validate_embedding_input,
+    validate_rerank_request,
+)
+
+__all__ = ["BaseGLMClient", "merge_rerank", "plan_batches"]
+
+logger = logging.getLogger("glm_transport")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON = "application/json"
+
+
+def plan_batches(count: int, batch_size: int) -> list[slice]:
+    """Slices of at most ``batch_size`` covering ``range(count)`` in order."""
+    return [slice(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
+
+
+def merge_rerank(parts: Sequence[tuple[slice, RerankResponse]], top_n: int | None) -> RerankResponse:
+    """Results of several rerank batches as one answer: indices back in the caller's numbering,
+    best score first, at most ``top_n`` (0 or ``None``: all), usage summed."""
+    if not parts:
+        return RerankResponse(results=[])
+    results = [
+        result.model_copy(update={"index": result.index + part.start})
+        for part, response in parts
+        for result in response.results
+    ]
+    results.sort(key=lambda result: (-result.relevance_score, result.index))
+    if top_n:
+        results = results[:top_n]
+    first = parts[0][1]
+    usage = RerankUsage(
+        prompt_tokens=sum(r.usage.prompt_tokens for _, r in parts if r.usage),
+        total_tokens=sum(r.usage.total_tokens for _, r in parts if r.usage),
+    )
+    return first.model_copy(update={"results": results, "usage": usage})
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def transport_error(exc: httpx.HTTPError, request_id: str | None, *, events: int = 0) -> GLMError:
+    """An httpx failure as our type: before the first event it is a retryable connection or
+    timeout error; once events were delivered it is a stream error (or a timeout) that the retry
+    layer will not repeat."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        where = f"after {events} stream events" if events else "waiting for the GLM API"
+        return GLMTimeoutError(f"{name}: timed out {where}", request_id=request_id)
+    if events:
+        return GLMStreamError(f"stream cut after {events} events ({name}: {exc})", request_id=request_id)
+    return GLMConnectionError(f"connection to the GLM API failed ({name}: {exc})", request_id=request_id)
+
+
+class BaseGLMClient:
+    """Settings and the pure steps of a call; see ``GLMClient`` for the parameters."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        use_jwt: bool = False,
+        raise_on_sensitive: bool = False,
+        retry_policy: RetryPolicy | None = None,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        self.api_key = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.timeout = resolve_timeout(timeout)
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.raise_on_sensitive = raise_on_sensitive
+        self.limits = limits or httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        self._auth = GLMAuth(self.api_key, use_jwt=use_jwt)
+        self._headers = {
+            "Content-Type": "application/json; charset=UTF-8",
+            "User-Agent": f"glm-integrations/{__version__}",
+            **dict(default_headers or {}),
+        }
+        self._timeout_ext = self.timeout.as_dict()
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry_policy.max_retries
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    # ------------------------------------------------------------ requests
+
+    def _request(self, path: str, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Request:
+        headers = dict(self._headers)
+        headers["Accept"] = "text/event-stream" if stream else _JSON
+        headers["Authorization"] = self._auth.header_value()
+        return httpx.Request(
+            "POST",
+            self.base_url + path,
+            content=_dumps(body).encode(),
+            headers=headers,
+            extensions={"timeout": self._timeout_ext},
+        )
+
+    def _chat_request(self, request: Mapping[str, Any], *, stream: bool) -> tuple[httpx.Request, str]:
+        body: dict[str, Any] = dict(normalize_chat_request(request, stream=stream))
+        request_id = body.setdefault("request_id", new_request_id())
+        return self._request("/chat/completions", body, stream=stream), request_id
+
+    def _embedding_bodies(
+        self, texts: Sequence[str], model: str, dimensions: int | None, batch_size: int
+    ) -> list[dict[str, Any]]:
+        info = get_model_info(model)
+        limit = info.max_batch or EMBEDDING_MAX_BATCH
+        if not 1 <= batch_size <= limit:
+            raise GLMInvalidRequestError(f"batch_size must be from 1 to {limit} for {model!r}, got {batch_size}")
+        if isinstance(texts, str):
+            raise GLMInvalidRequestError("embed() takes a list of strings; wrap a single text in a list")
+        validate_embedding_input(texts, info, dimensions)
+        extra = {} if dimensions is None else {"dimensions": dimensions}
+        return [
+            {"model": model, "input": list(texts[part]), **extra, "request_id": new_request_id()}
+            for part in plan_batches(len(texts), batch_size)
+        ]
+
+    @staticmethod
+    def _rerank_bodies(
+        query: str, documents: Sequence[str], model: str, top_n: int | None, return_documents: bool
+    ) -> list[tuple[slice, dict[str, Any]]]:
+        """One body per 128 documents (spec §8); ``merge_rerank`` puts the answers back together."""
+        if isinstance(documents, str):
+            raise GLMInvalidRequestError("rerank() takes a list of documents, not a string")
+        if top_n is not None and top_n < 0:
+            raise GLMInvalidRequestError(f"top_n must be >= 0, got {top_n}")
+        parts = plan_batches(len(documents), MAX_RERANK_DOCUMENTS)
+        bodies = []
+        for part in parts:
+            validate_rerank_request(query, documents[part])
+            body: dict[str, Any] = {
+                "model": model,
+                "query": query,
+                "documents": list(documents[part]),
+                "request_id": new_request_id(),
+            }
+            if top_n:
+                body["top_n"] = min(top_n, part.stop - part.start)
+            if return_documents:
+                body["return_documents"] = True
+            bodies.append((part, body))
+        return bodies
+
+    @staticmethod
+    def _tokenizer_body(
+        messages: Sequence[Mapping[str, Any]], model: str, tools: Sequence[Mapping[str, Any]] | None
+    ) -> dict[str, Any]:
+        if not messages:
+            raise GLMInvalidRequestError("tokenize() needs at least one message")
+        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages], "request_id": new_request_id()}
+        if tools:
+            body["tools"] = [dict(t) for t in tools]
+        return body
+
+    def _web_search_body(
+        self, query: str, search_engine: str | None, count: int | None, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        # The two platforms name their engines differently (spec §3.3, §8b).
+        if search_engine is None:
+            search_engine = "search-prime" if "z.ai" in self.base_url else "search_std"
+        if not isinstance(query, str) or not query.strip():
+            raise GLMInvalidRequestError("web search needs a non-empty query")
+        if count is not None and not 1 <= count <= 50:
+            raise GLMInvalidRequestError(f"web search count must be from 1 to 50, got {count}")
+        body: dict[str, Any] = {
+            "search_query": query,
+            "search_engine": search_engine,
+            "request_id": new_request_id(),
+            **options,
+        }
+        if count is not None:
+            body["count"] = count
+        return body
+
+    # ------------------------------------------------------------ responses
+
+    def _status_error(self, response: httpx.Response, content: bytes, request_id: str | None) -> GLMAPIStatusError:
+        if response.status_code == 401:
+            self._auth.invalidate()
+        return error_from_response(
+            response.status_code,
+            content,
+            request_id=request_id,
+            retry_after=parse_retry_after(response.headers),
+        )
+
+    def _parse(self, response: httpx.Response, content: bytes, model: type[ModelT], request_id: str | None) -> ModelT:
+        """A whole JSON answer: an error for a non-2xx status or a 2xx error envelope, else the model."""
+        if not response.is_success:
+            raise self._status_error(response, content, request_id)
+        try:
+            data = json.loads(content)
+        except ValueError:
+            snippet = content[:120].decode("utf-8", "replace")
+            raise GLMResponseValidationError(
+                f"GLM answered {response.status_code} with a body that is not JSON: {snippet!r}", request_id=request_id
+            ) from None
+        if is_error_envelope(data):
+            raise error_from_body(
+                response.status_code, data, request_id=request_id, retry_after=parse_retry_after(response.headers)
+            )
+        try:
+            result = model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in exc.errors()[:3]
+            )
+            raise GLMResponseValidationError(
+                f"GLM answer is not a {model.__name__} ({problems})", request_id=request_id
+            ) from None
+        if isinstance(result, ChatCompletion):
+            if result.request_id is None:
+                result.request_id = request_id
+            self._check_finish(result.finish_reason, request_id)
+        return result
+
+    def _stream_status_error(self, response: httpx.Response, content: bytes, request_id: str) -> GLMError:
+        """A streaming call answered with a JSON body instead of events (spec §5.5)."""
+        if not response.is_success:
+            return self._status_error(response, content, request_id)
+        try:
+            data = json.loads(content)
+        except ValueError:
+            data = None
+        if is_error_envelope(data):
+            return error_from_body(response.status_code, data, request_id=request_id)
+        return GLMResponseValidationError("expected an event stream, got a JSON body", request_id=request_id)
+
+    def _check_finish(self, finish_reason: str | None, request_id: str | None) -> None:
+        if finish_reason == "sensitive" and self.raise_on_sensitive:
+            raise GLMContentFilterError(
+                "GLM's content filter stopped the answer (finish_reason 'sensitive')",
+                status_code=200,
+                code="1301",
+                request_id=request_id,
+            )
+
+    def _check_chunk(self, chunk: ChatCompletionChunk, request_id: str) -> ChatCompletionChunk:
+        if chunk.finish_reason is not None:
+            self._check_finish(chunk.finish_reason, request_id)
+        return chunk
+
+    # ------------------------------------------------------------ retry
+
+    def _retry_delay(self, attempt: int, error: GLMError, request: httpx.Request) -> float:
+        """Seconds before the next attempt, or re-raise ``error`` when the policy says stop."""
+        delay = self.retry_policy.next_delay(attempt, error)
+        if delay is None:
+            raise error
+        logger.info(
+            "GLM %s failed (%s: %s); retry %d/%d in %.2fs",
+            request.url.path,
+            type(error).__name__,
+            error.message,
+            attempt + 1,
+            self.retry_policy.max_retries,
+            delay,
+        )
+        return delay

@@ -1,0 +1,100 @@
+"""Configuration: endpoints, environment variables, the key, timeouts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Final
+
+import httpx
+from pydantic import SecretStr
+
+from .errors import GLMConfigurationError
+
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "BASE_URL_ENV_VAR",
+    "CHINA",
+    "CHINA_CODING",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ENDPOINTS",
+    "INTERNATIONAL",
+    "INTERNATIONAL_CODING",
+    "resolve_api_key",
+    "resolve_base_url",
+    "resolve_timeout",
+]
+
+# Spec §1.1.
+CHINA: Final = "https://open.bigmodel.cn/api/paas/v4"
+INTERNATIONAL: Final = "https://api.z.ai/api/paas/v4"
+CHINA_CODING: Final = "https://open.bigmodel.cn/api/coding/paas/v4"
+INTERNATIONAL_CODING: Final = "https://api.z.ai/api/coding/paas/v4"
+
+ENDPOINTS: Final[Mapping[str, str]] = {
+    "china": CHINA,
+    "bigmodel": CHINA,
+    "international": INTERNATIONAL,
+    "zai": INTERNATIONAL,
+    "china-coding": CHINA_CODING,
+    "bigmodel-coding": CHINA_CODING,
+    "international-coding": INTERNATIONAL_CODING,
+    "zai-coding": INTERNATIONAL_CODING,
+}
+
+API_KEY_ENV_VARS: Final = ("ZHIPUAI_API_KEY", "ZAI_API_KEY")
+BASE_URL_ENV_VAR: Final = "ZHIPUAI_BASE_URL"
+
+# The official SDK's defaults (spec §6.4): thinking models can take minutes before the first byte.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(300.0, connect=8.0)
+DEFAULT_MAX_RETRIES: Final = 2
+
+
+def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr:
+    """The key given, else ``ZHIPUAI_API_KEY``, else ``ZAI_API_KEY``; a clear error when none is set."""
+    value = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key or ""
+    if not value:
+        value = next((os.environ[name] for name in API_KEY_ENV_VARS if os.environ.get(name)), "")
+    value = value.strip()
+    if not value:
+        raise GLMConfigurationError(
+            "No GLM API key: pass api_key=... or set the ZHIPUAI_API_KEY or ZAI_API_KEY environment variable."
+        )
+    return SecretStr(value)
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """A named endpoint (``china``, ``international``, ``*-coding``) or a URL; else ``ZHIPUAI_BASE_URL``.
+
+    The URL is the OpenAI-style base that paths such as ``/chat/completions`` are appended to
+    (spec §1.2); a full ``.../chat/completions`` URL, as the community class stored it, is accepted
+    and cut back to the base.
+    """
+    value = (base_url or os.environ.get(BASE_URL_ENV_VAR) or CHINA).strip()
+    value = ENDPOINTS.get(value.lower(), value)
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise GLMConfigurationError(f"Invalid GLM base_url {value!r}: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise GLMConfigurationError(
+            f"Invalid GLM base_url {value!r}: it needs an http:// or https:// scheme and a host "
+            f"(or one of the names {', '.join(sorted(ENDPOINTS))})."
+        )
+    value = value.rstrip("/")
+    for suffix in ("/chat/completions", "/embeddings"):
+        if value.endswith(suffix):
+            value = value[: -len(suffix)]
+    return value
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """``None`` is the default; a number bounds connect, read (between stream chunks), write and pool."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout <= 0:
+        raise GLMConfigurationError(f"timeout must be positive, got {timeout!r}")
+    return httpx.Timeout(float(timeout))
