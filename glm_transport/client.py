@@ -278,15 +278,19 @@ class AsyncGLMClient(BaseGLMClient):
         self._http = http_client
         self._owns_http = http_client is None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closer: AsyncIterator[None] | None = None
         self.max_concurrency = max_concurrency
 
-    @property
-    def http_client(self) -> httpx.AsyncClient:
+    async def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         http = self._http
         if http is None or (self._owns_http and self._loop is not loop):
             http = self._http = httpx.AsyncClient(timeout=self.timeout, limits=self.limits)
             self._loop = loop
+            # Closed when its loop shuts down (asyncio.run finalises async generators then), so a
+            # client used from successive asyncio.run calls leaves no socket on a dead loop.
+            self._closer = _aclose_at_loop_shutdown(http)
+            await self._closer.__anext__()
         return http
 
     async def aclose(self) -> None:
@@ -308,7 +312,7 @@ class AsyncGLMClient(BaseGLMClient):
         attempt = 0
         while True:
             try:
-                return await consume(await self.http_client.send(request, stream=True))
+                return await consume(await (await self._client()).send(request, stream=True))
             except httpx.HTTPError as exc:
                 error: GLMError = transport_error(exc, request_id)
             except GLMError as exc:
@@ -397,6 +401,13 @@ class AsyncGLMClient(BaseGLMClient):
     ) -> WebSearchResponse:
         body = self._web_search_body(query, search_engine, count, options)
         return await self._json(self._request("/web_search", body), body["request_id"], WebSearchResponse)
+
+
+async def _aclose_at_loop_shutdown(http: httpx.AsyncClient) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await http.aclose()
 
 
 async def _empty() -> AsyncIterator[bytes]:
