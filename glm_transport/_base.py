@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from .catalog import EMBEDDING_MAX_BATCH, get_model_info
 from .config import resolve_api_key, resolve_base_url, resolve_timeout
 from .errors import (
     GLMAPIStatusError,
+    GLMConfigurationError,
     GLMConnectionError,
     GLMContentFilterError,
     GLMError,
@@ -106,6 +108,7 @@ class BaseGLMClient:
         raise_on_sensitive: bool = False,
         retry_policy: RetryPolicy | None = None,
         limits: httpx.Limits | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self.api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -120,6 +123,9 @@ class BaseGLMClient:
             **dict(default_headers or {}),
         }
         self._timeout_ext = self.timeout.as_dict()
+        if total_timeout is not None and total_timeout <= 0:
+            raise GLMConfigurationError(f"total_timeout must be positive, got {total_timeout!r}")
+        self.total_timeout = total_timeout
 
     @property
     def max_retries(self) -> int:
@@ -288,12 +294,30 @@ class BaseGLMClient:
             self._check_finish(chunk.finish_reason, request_id)
         return chunk
 
-    # ------------------------------------------------------------ retry
+    # ------------------------------------------------------------ retry and deadline
 
-    def _retry_delay(self, attempt: int, error: GLMError, request: httpx.Request) -> float:
-        """Seconds before the next attempt, or re-raise ``error`` when the policy says stop."""
+    def _deadline(self) -> float | None:
+        """When the whole call, retries and streaming included, must be over (``total_timeout``)."""
+        return None if self.total_timeout is None else time.monotonic() + self.total_timeout
+
+    def _start_attempt(self, request: httpx.Request, deadline: float | None, request_id: str) -> None:
+        """Bound this attempt's connect/read/write/pool timeouts by what is left of the deadline."""
+        if deadline is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._overall_timeout(request_id)
+        request.extensions["timeout"] = {
+            key: remaining if value is None else min(value, remaining) for key, value in self._timeout_ext.items()
+        }
+
+    def _overall_timeout(self, request_id: str) -> GLMTimeoutError:
+        return GLMTimeoutError(f"overall timeout of {self.total_timeout}s exceeded", request_id=request_id)
+
+    def _retry_delay(self, attempt: int, error: GLMError, request: httpx.Request, deadline: float | None) -> float:
+        """Seconds before the next attempt, or re-raise ``error`` when the policy (or the deadline) says stop."""
         delay = self.retry_policy.next_delay(attempt, error)
-        if delay is None:
+        if delay is None or (deadline is not None and time.monotonic() + delay >= deadline):
             raise error
         logger.info(
             "GLM %s failed (%s: %s); retry %d/%d in %.2fs",

@@ -48,8 +48,10 @@ class ChatStream:
         parser: ChatStreamParser,
         pending: list[ChatCompletionChunk],
         request_id: str,
+        deadline: float | None = None,
     ) -> None:
         self._client = client
+        self._deadline = deadline
         self.response = response
         self._data = data
         self._parser = parser
@@ -57,12 +59,14 @@ class ChatStream:
         self.request_id = request_id
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        client, parser, request_id = self._client, self._parser, self.request_id
+        client, parser, request_id, deadline = self._client, self._parser, self.request_id, self._deadline
         try:
             pending, self._pending = self._pending, []
             for chunk in pending:
                 yield client._check_chunk(chunk, request_id)
             for data in self._data:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise client._overall_timeout(request_id)
                 for chunk in parser.feed(data):
                     yield client._check_chunk(chunk, request_id)
             parser.finish()
@@ -92,8 +96,10 @@ class AsyncChatStream:
         parser: ChatStreamParser,
         pending: list[ChatCompletionChunk],
         request_id: str,
+        deadline: float | None = None,
     ) -> None:
         self._client = client
+        self._deadline = deadline
         self.response = response
         self._data = data
         self._parser = parser
@@ -101,12 +107,14 @@ class AsyncChatStream:
         self.request_id = request_id
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
-        client, parser, request_id = self._client, self._parser, self.request_id
+        client, parser, request_id, deadline = self._client, self._parser, self.request_id, self._deadline
         try:
             pending, self._pending = self._pending, []
             for chunk in pending:
                 yield client._check_chunk(chunk, request_id)
             async for data in self._data:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise client._overall_timeout(request_id)
                 for chunk in parser.feed(data):
                     yield client._check_chunk(chunk, request_id)
             parser.finish()
@@ -138,6 +146,7 @@ class GLMClient(BaseGLMClient):
         http_client: an ``httpx.Client`` to use; it is never closed by us.
         use_jwt: send a short-lived JWT signed with an ``id.secret`` key instead of the key.
         raise_on_sensitive: raise ``GLMContentFilterError`` on ``finish_reason == "sensitive"``.
+        total_timeout: seconds for the whole call, retries and streaming included.
     """
 
     def __init__(self, api_key: Any = None, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
@@ -167,16 +176,19 @@ class GLMClient(BaseGLMClient):
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def _send(self, request: httpx.Request, request_id: str, consume: Callable[[httpx.Response], T]) -> T:
+    def _send(
+        self, request: httpx.Request, request_id: str, consume: Callable[[httpx.Response], T], deadline: float | None
+    ) -> T:
         attempt = 0
         while True:
             try:
+                self._start_attempt(request, deadline, request_id)
                 return consume(self.http_client.send(request, stream=True))
             except httpx.HTTPError as exc:
                 error: GLMError = transport_error(exc, request_id)
             except GLMError as exc:
                 error = exc
-            time.sleep(self._retry_delay(attempt, error, request))
+            time.sleep(self._retry_delay(attempt, error, request, deadline))
             attempt += 1
 
     def _json(self, request: httpx.Request, request_id: str, model: type[ModelT]) -> ModelT:
@@ -187,7 +199,7 @@ class GLMClient(BaseGLMClient):
                 response.close()
             return self._parse(response, content, model, request_id)
 
-        return self._send(request, request_id, consume)
+        return self._send(request, request_id, consume, self._deadline())
 
     def chat(self, request: Mapping[str, Any]) -> ChatCompletion:
         """``POST /chat/completions`` without streaming; ``request`` is a ``ChatCompletionRequest``."""
@@ -198,6 +210,7 @@ class GLMClient(BaseGLMClient):
         """Stream a chat answer. Returns once the first event has arrived: failures before it are
         retried, failures after it are raised from the iteration and never retried."""
         http_request, request_id = self._chat_request(request, stream=True)
+        deadline = self._deadline()
 
         def consume(response: httpx.Response) -> ChatStream:
             try:
@@ -207,14 +220,14 @@ class GLMClient(BaseGLMClient):
                 for piece in data:
                     pending = parser.feed(piece)
                     if pending or parser.done:
-                        return ChatStream(self, response, data, parser, pending, request_id)
+                        return ChatStream(self, response, data, parser, pending, request_id, deadline)
                 parser.finish()
-                return ChatStream(self, response, iter(()), parser, [], request_id)
+                return ChatStream(self, response, iter(()), parser, [], request_id, deadline)
             except BaseException:
                 response.close()
                 raise
 
-        return self._send(http_request, request_id, consume)
+        return self._send(http_request, request_id, consume, deadline)
 
     def embeddings(
         self, texts: Sequence[str], *, model: str = "embedding-3", dimensions: int | None = None, batch_size: int = 64
@@ -307,17 +320,22 @@ class AsyncGLMClient(BaseGLMClient):
         await self.aclose()
 
     async def _send(
-        self, request: httpx.Request, request_id: str, consume: Callable[[httpx.Response], Awaitable[T]]
+        self,
+        request: httpx.Request,
+        request_id: str,
+        consume: Callable[[httpx.Response], Awaitable[T]],
+        deadline: float | None,
     ) -> T:
         attempt = 0
         while True:
             try:
+                self._start_attempt(request, deadline, request_id)
                 return await consume(await (await self._client()).send(request, stream=True))
             except httpx.HTTPError as exc:
                 error: GLMError = transport_error(exc, request_id)
             except GLMError as exc:
                 error = exc
-            await asyncio.sleep(self._retry_delay(attempt, error, request))
+            await asyncio.sleep(self._retry_delay(attempt, error, request, deadline))
             attempt += 1
 
     async def _json(self, request: httpx.Request, request_id: str, model: type[ModelT]) -> ModelT:
@@ -328,7 +346,7 @@ class AsyncGLMClient(BaseGLMClient):
                 await response.aclose()
             return self._parse(response, content, model, request_id)
 
-        return await self._send(request, request_id, consume)
+        return await self._send(request, request_id, consume, self._deadline())
 
     async def chat(self, request: Mapping[str, Any]) -> ChatCompletion:
         http_request, request_id = self._chat_request(request, stream=False)
@@ -336,6 +354,7 @@ class AsyncGLMClient(BaseGLMClient):
 
     async def stream_chat(self, request: Mapping[str, Any]) -> AsyncChatStream:
         http_request, request_id = self._chat_request(request, stream=True)
+        deadline = self._deadline()
 
         async def consume(response: httpx.Response) -> AsyncChatStream:
             try:
@@ -345,14 +364,14 @@ class AsyncGLMClient(BaseGLMClient):
                 async for piece in data:
                     pending = parser.feed(piece)
                     if pending or parser.done:
-                        return AsyncChatStream(self, response, data, parser, pending, request_id)
+                        return AsyncChatStream(self, response, data, parser, pending, request_id, deadline)
                 parser.finish()
-                return AsyncChatStream(self, response, _empty(), parser, [], request_id)
+                return AsyncChatStream(self, response, _empty(), parser, [], request_id, deadline)
             except BaseException:
                 await response.aclose()
                 raise
 
-        return await self._send(http_request, request_id, consume)
+        return await self._send(http_request, request_id, consume, deadline)
 
     async def embeddings(
         self, texts: Sequence[str], *, model: str = "embedding-3", dimensions: int | None = None, batch_size: int = 64

@@ -320,3 +320,22 @@ def test_web_search_results_come_back_on_the_completion(driver: Driver) -> None:
     completion = driver.call("chat", {**HELLO, "model": "glm-4-plus", "tools": tools})
     assert completion.web_search and completion.web_search[0].link
     assert json.loads(completion.model_dump_json())["web_search"][0]["refer"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [(Reply.slow(3.0, before="headers"), "chat"), (Reply.slow(3.0, before="between_events", after_events=2), "stream")],
+    ids=["slow answer", "stalled stream"],
+)
+def test_the_overall_timeout_bounds_the_whole_call_including_retries(
+    make_driver: MakeDriver, glm_server: LocalGLMServer, reply: Reply, kind: str
+) -> None:
+    import time
+
+    driver = make_driver(timeout=httpx.Timeout(10.0), total_timeout=0.6, max_retries=5)
+    glm_server.fail_times(5, reply)
+    start = time.monotonic()
+    with pytest.raises(GLMTimeoutError):
+        driver.call("chat", HELLO) if kind == "chat" else driver.stream(HELLO)
+    assert time.monotonic() - start < 2.0
+    assert len(chat_requests(glm_server)) == 1
