@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import API_KEY, cpu_per_call, local_server, report, script, wall  # noqa: E402
+from _common import API_KEY, cpu_per_call, local_server, report, script, wall
 
-from glm_transport import AsyncGLMClient, GLMClient  # noqa: E402
-from glm_transport.testing import Reply  # noqa: E402
+from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport.testing import Reply
 
 CHUNKS = 2000
 CALLS = 300

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from glm_transport import GLMClient, StreamAccumulator  # noqa: E402
-from glm_transport.testing import LocalGLMServer  # noqa: E402
+from glm_transport import GLMClient, StreamAccumulator
+from glm_transport.testing import LocalGLMServer
 
 CHAT_MODEL = os.environ.get("GLM_DEMO_MODEL", "glm-4.7")
 
@@ -62,7 +62,11 @@ def transport_demo() -> None:
             },
         }
         answer = client.chat(
-            {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "What's the weather in Paris?"}], "tools": [tool]}
+            {
+                "model": CHAT_MODEL,
+                "messages": [{"role": "user", "content": "What's the weather in Paris?"}],
+                "tools": [tool],
+            }
         )
         for call in answer.message.tool_calls or []:
             if call.function:

@@ -23,7 +23,6 @@ from glm_transport import (
     GLMConnectionError,
     GLMContentFilterError,
     GLMInvalidRequestError,
-    GLMOverloadedError,
     GLMQuotaExceededError,
     GLMRateLimitError,
     GLMResponseValidationError,
@@ -70,7 +69,9 @@ def test_stream_yields_typed_chunks_that_accumulate_to_the_answer(driver: Driver
     assert chunks[-1].finish_reason == "stop"
 
 
-@pytest.mark.parametrize("fixture", ["glm-4.5_stream_reasoning.sse", "glm-4.6_stream_separate_usage.sse", "glm-4.7_stream_tool_call.sse"])
+@pytest.mark.parametrize(
+    "fixture", ["glm-4.5_stream_reasoning.sse", "glm-4.6_stream_separate_usage.sse", "glm-4.7_stream_tool_call.sse"]
+)
 @pytest.mark.parametrize("split", [(1,), (3, 7, 11), (64,)], ids=["bytewise", "odd", "64"])
 def test_golden_streams_over_http_at_odd_boundaries(
     driver: Driver, glm_server: LocalGLMServer, fixture: str, split: tuple[int, ...]
@@ -102,7 +103,11 @@ def test_retryable_failures_are_retried_with_the_same_request_id(
     driver: Driver, glm_server: LocalGLMServer, fault: Reply, kind: str
 ) -> None:
     glm_server.fail_times(2, fault)
-    result = driver.call("chat", HELLO).message.content if kind == "chat" else "".join(c.content or "" for c in driver.stream(HELLO))
+    result = (
+        driver.call("chat", HELLO).message.content
+        if kind == "chat"
+        else "".join(c.content or "" for c in driver.stream(HELLO))
+    )
     assert "Hello! You said" in result
     sent = chat_requests(glm_server)
     assert len(sent) == 3
@@ -129,7 +134,9 @@ def test_non_retryable_failures_are_raised_after_one_attempt(
     assert len(chat_requests(glm_server)) == 1
 
 
-def test_a_persistent_429_makes_exactly_max_retries_plus_one_attempts(make_driver: MakeDriver, glm_server: LocalGLMServer) -> None:
+def test_a_persistent_429_makes_exactly_max_retries_plus_one_attempts(
+    make_driver: MakeDriver, glm_server: LocalGLMServer
+) -> None:
     driver = make_driver(max_retries=2)
     glm_server.fail_times(10, Reply.status(429, "1302", headers={"Retry-After": "0"}))
     with pytest.raises(GLMRateLimitError) as info:
@@ -173,7 +180,9 @@ def test_no_connection_stays_busy_after_errors(driver: Driver, glm_server: Local
     assert glm_server.wait_for_idle(2.0)
 
 
-def test_read_timeout_between_chunks_is_a_typed_timeout_and_not_retried(make_driver: MakeDriver, glm_server: LocalGLMServer) -> None:
+def test_read_timeout_between_chunks_is_a_typed_timeout_and_not_retried(
+    make_driver: MakeDriver, glm_server: LocalGLMServer
+) -> None:
     driver = make_driver(timeout=httpx.Timeout(5.0, read=0.3))
     glm_server.enqueue(Reply.slow(2.0, before="between_events", after_events=2))
     with pytest.raises(GLMTimeoutError, match="after 2 stream events"):
@@ -200,20 +209,26 @@ def test_connection_refused_is_a_retryable_connection_error(make_driver: MakeDri
     [Reply.json(200, {"unexpected": True}), Reply.raw(200, b"<html>proxy login</html>", content_type="text/html")],
     ids=["wrong JSON shape", "HTML page"],
 )
-def test_a_2xx_body_of_the_wrong_shape_is_a_typed_error(driver: Driver, glm_server: LocalGLMServer, reply: Reply) -> None:
+def test_a_2xx_body_of_the_wrong_shape_is_a_typed_error(
+    driver: Driver, glm_server: LocalGLMServer, reply: Reply
+) -> None:
     glm_server.enqueue(reply)
     with pytest.raises(GLMResponseValidationError):
         driver.call("chat", HELLO)
 
 
-def test_a_stream_answered_by_a_proxy_page_is_not_a_silent_empty_stream(driver: Driver, glm_server: LocalGLMServer) -> None:
+def test_a_stream_answered_by_a_proxy_page_is_not_a_silent_empty_stream(
+    driver: Driver, glm_server: LocalGLMServer
+) -> None:
     glm_server.enqueue(Reply.raw(200, b"<html>proxy login</html>", content_type="text/html"))
     with pytest.raises(GLMStreamError, match="before \\[DONE\\]"):
         driver.stream(HELLO)
 
 
 @pytest.mark.parametrize("kind", ["chat", "stream"])
-def test_sensitive_finish_raises_only_when_asked(make_driver: MakeDriver, glm_server: LocalGLMServer, kind: str) -> None:
+def test_sensitive_finish_raises_only_when_asked(
+    make_driver: MakeDriver, glm_server: LocalGLMServer, kind: str
+) -> None:
     relaxed, strict = make_driver(), make_driver(raise_on_sensitive=True)
     glm_server.enqueue(Reply.finish("sensitive", content="partial"), Reply.finish("sensitive", content="partial"))
     if kind == "chat":
@@ -277,9 +292,12 @@ def test_one_sync_client_serves_sixteen_threads(glm_server: LocalGLMServer) -> N
 
     def work(i: int) -> None:
         try:
-            text = "".join(c.content or "" for c in client.stream_chat({**HELLO, "messages": [{"role": "user", "content": f"n{i}"}]}))
+            text = "".join(
+                c.content or ""
+                for c in client.stream_chat({**HELLO, "messages": [{"role": "user", "content": f"n{i}"}]})
+            )
             results.append(client.chat(HELLO).message.text + text)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
@@ -316,7 +334,9 @@ def test_user_supplied_async_client_is_used_and_not_closed(glm_server: LocalGLMS
 
 
 def test_web_search_results_come_back_on_the_completion(driver: Driver) -> None:
-    tools = [{"type": "web_search", "web_search": {"enable": True, "search_engine": "search_std", "search_result": True}}]
+    tools = [
+        {"type": "web_search", "web_search": {"enable": True, "search_engine": "search_std", "search_result": True}}
+    ]
     completion = driver.call("chat", {**HELLO, "model": "glm-4-plus", "tools": tools})
     assert completion.web_search and completion.web_search[0].link
     assert json.loads(completion.model_dump_json())["web_search"][0]["refer"]

@@ -7,7 +7,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from glm_transport import CHINA, GLMClient, GLMConfigurationError, INTERNATIONAL, INTERNATIONAL_CODING
+from glm_transport import CHINA, INTERNATIONAL, INTERNATIONAL_CODING, GLMClient, GLMConfigurationError
 from glm_transport.auth import GLMAuth, make_jwt
 from glm_transport.config import DEFAULT_TIMEOUT, resolve_api_key, resolve_base_url, resolve_timeout
 
@@ -103,7 +103,9 @@ def test_the_key_never_appears_in_reprs() -> None:
     client = GLMClient(api_key=key, base_url="http://127.0.0.1:9/api/paas/v4", use_jwt=True)
     for text in (repr(client), str(client), repr(client._auth), repr(client.api_key), repr(vars(client))):
         assert key not in text and "abcdefabcdef" not in text
-    request, _ = client._chat_request({"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}, stream=False)
+    request, _ = client._chat_request(
+        {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}, stream=False
+    )
     assert key not in repr(request.headers)
     client.close()
 

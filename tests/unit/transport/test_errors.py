@@ -13,7 +13,13 @@ from glm_transport.errors import error_from_body, error_from_response
 @pytest.mark.parametrize(
     ("status", "body", "cls", "code", "retryable"),
     [
-        (401, {"error": {"code": "1002", "message": "Authorization Token is invalid"}}, e.GLMAuthenticationError, "1002", False),
+        (
+            401,
+            {"error": {"code": "1002", "message": "Authorization Token is invalid"}},
+            e.GLMAuthenticationError,
+            "1002",
+            False,
+        ),
         (400, {"error": {"code": "1214", "message": "Input cannot be empty"}}, e.GLMBadRequestError, "1214", False),
         (400, {"error": {"code": "1301", "message": "unsafe"}}, e.GLMContentFilterError, "1301", False),
         (400, {"error": {"code": "1261", "message": "too long"}}, e.GLMContextWindowExceededError, "1261", False),
@@ -52,7 +58,9 @@ def test_a_non_json_error_body_keeps_a_short_message() -> None:
 
 
 def test_str_names_status_code_and_request_id() -> None:
-    error = error_from_response(429, json.dumps({"error": {"code": "1302", "message": "slow down"}}).encode(), request_id="abc")
+    error = error_from_response(
+        429, json.dumps({"error": {"code": "1302", "message": "slow down"}}).encode(), request_id="abc"
+    )
     assert str(error) == "Error code: 429 (GLM code 1302) - slow down (request_id=abc)"
 
 

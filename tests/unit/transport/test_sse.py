@@ -32,7 +32,11 @@ CASES = [
     ("unterminated event discarded", b"data: x\n", []),
     ("utf-8 text", "data: 你好\n\n".encode(), [SSEEvent("message", "你好")]),
     ("two events", b"data: 1\n\ndata: 2\n\n", [SSEEvent("message", "1"), SSEEvent("message", "2")]),
-    ("event type resets after dispatch", b"event: e\ndata: 1\n\ndata: 2\n\n", [SSEEvent("e", "1"), SSEEvent("message", "2")]),
+    (
+        "event type resets after dispatch",
+        b"event: e\ndata: 1\n\ndata: 2\n\n",
+        [SSEEvent("e", "1"), SSEEvent("message", "2")],
+    ),
 ]
 
 

@@ -102,15 +102,42 @@ def _event(payload: object) -> bytes:
 
 
 def _chunk(**delta: object) -> dict[str, object]:
-    return {"id": "1", "created": 1, "model": "glm-4.7", "choices": [{"index": 0, "delta": {"role": "assistant", **delta}}]}
+    return {
+        "id": "1",
+        "created": 1,
+        "model": "glm-4.7",
+        "choices": [{"index": 0, "delta": {"role": "assistant", **delta}}],
+    }
 
 
 def test_tool_stream_fragments_accumulate_by_index() -> None:
     # Spec Ex5: first fragment carries id and name, later ones only index and argument pieces.
     stream = b"".join(
         [
-            _event(_chunk(tool_calls=[{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}])),
-            _event(_chunk(tool_calls=[{"index": 1, "id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}])),
+            _event(
+                _chunk(
+                    tool_calls=[
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": ""},
+                        }
+                    ]
+                )
+            ),
+            _event(
+                _chunk(
+                    tool_calls=[
+                        {
+                            "index": 1,
+                            "id": "call_2",
+                            "type": "function",
+                            "function": {"name": "get_time", "arguments": "{}"},
+                        }
+                    ]
+                )
+            ),
             _event(_chunk(tool_calls=[{"index": 0, "function": {"arguments": '{"location":"Bei'}}])),
             _event(_chunk(tool_calls=[{"index": 0, "function": {"arguments": 'jing"}'}}])),
             b"data: [DONE]\n\n",
@@ -139,7 +166,11 @@ def test_fragments_without_index_follow_their_id_or_the_last_call() -> None:
     [
         (b'data: {"error":{"code":"1234","message":"Network error"}}\n\n', GLMServerError, "1234"),
         (b'event: error\ndata: {"error":{"code":1305,"message":"busy"}}\n\n', GLMOverloadedError, "1305"),
-        (b'  {"error":{"code":"1305","message":"The service may be temporarily overloaded"}}', GLMOverloadedError, "1305"),
+        (
+            b'  {"error":{"code":"1305","message":"The service may be temporarily overloaded"}}',
+            GLMOverloadedError,
+            "1305",
+        ),
     ],
     ids=["in-band error event", "event: error with an int code", "bare JSON error body with HTTP 200"],
 )
@@ -183,12 +214,18 @@ def test_events_after_done_are_ignored() -> None:
 
 def test_content_as_a_list_of_text_parts_is_joined() -> None:
     # GLM-4V may send content as parts (spec §5.2).
-    chunks = parse([_event(_chunk(content=[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])) + b"data: [DONE]\n\n"])
+    chunks = parse(
+        [_event(_chunk(content=[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])) + b"data: [DONE]\n\n"]
+    )
     assert chunks[0].content == "ab"
 
 
 def test_web_search_results_and_unknown_fields_survive_in_the_chunk() -> None:
-    payload = {**_chunk(content="x"), "web_search": [{"title": "T", "link": "https://e.x", "refer": "ref_1"}], "new_field": 1}
+    payload = {
+        **_chunk(content="x"),
+        "web_search": [{"title": "T", "link": "https://e.x", "refer": "ref_1"}],
+        "new_field": 1,
+    }
     chunk = parse([_event(payload) + b"data: [DONE]\n\n"])[0]
     assert chunk.web_search is not None and chunk.web_search[0].link == "https://e.x"
     assert chunk.raw["new_field"] == 1

@@ -26,7 +26,10 @@ def req(**kw: Any) -> dict[str, Any]:
         (req(messages=[{"role": "function", "content": "x"}]), "role 'function'"),
         (req(messages=[{"role": "user", "content": "a"}, {"role": "tool", "content": "r"}]), "tool_call_id"),
         (req(messages=[{"role": "user", "content": 3}]), "content must be a string"),
-        (req(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": None}]), "neither content nor tool_calls"),
+        (
+            req(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": None}]),
+            "neither content nor tool_calls",
+        ),
         (req(messages=[{"role": "system", "content": [{"type": "text", "text": "x"}]}, *USER]), "only user messages"),
         (req(temperature=1.5), "temperature must be between 0 and 1"),
         (req(temperature=-0.1), "temperature"),
@@ -37,7 +40,10 @@ def req(**kw: Any) -> dict[str, Any]:
         (req(stop=[""]), "non-empty string"),
         (req(tools=[{"type": "function", "function": {"name": "bad name"}}]), "name 'bad name'"),
         (req(tools=[{"type": "function", "function": {"name": "x" * 65}}]), "1-64 characters"),
-        (req(tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "array"}}}]), "type 'object'"),
+        (
+            req(tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "array"}}}]),
+            "type 'object'",
+        ),
         (req(tools=[{"type": "retrieval", "retrieval": {}}]), "knowledge_id"),
         (req(tools=[{"type": "function", "function": {"name": f"f{i}"}} for i in range(129)]), "at most 128 tools"),
         (req(tool_choice="required"), "only documents 'auto'"),
@@ -45,10 +51,15 @@ def req(**kw: Any) -> dict[str, Any]:
         (req(thinking={"type": "on"}), "thinking must be"),
         (req(request_id="abc"), "request_id must be a string of 6 to 64"),
         (
-            req(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]),
+            req(
+                messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]
+            ),
             "text-only",
         ),
-        ({"model": "glm-4.5v", "messages": USER, "tools": [{"type": "function", "function": {"name": "f"}}]}, "does not support tool calling"),
+        (
+            {"model": "glm-4.5v", "messages": USER, "tools": [{"type": "function", "function": {"name": "f"}}]},
+            "does not support tool calling",
+        ),
     ],
 )
 def test_bad_chat_requests_fail_before_sending(request_: dict[str, Any], match: str) -> None:
@@ -81,7 +92,10 @@ def test_the_input_request_is_not_mutated() -> None:
 
 
 def test_builtin_tools_and_vision_content_pass_for_models_that_take_them() -> None:
-    image = {"role": "user", "content": [{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": {"url": "aGVsbG8="}}]}
+    image = {
+        "role": "user",
+        "content": [{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": {"url": "aGVsbG8="}}],
+    }
     body = normalize_chat_request({"model": "glm-4.6v", "messages": [image]}, stream=False)
     assert body["messages"][0]["content"][1]["type"] == "image_url"
     tools = [{"type": "web_search", "web_search": {"enable": True, "search_engine": "search_std"}}]
@@ -123,7 +137,18 @@ def test_bad_rerank_input(query: str, documents: list[str], match: str) -> None:
 
 def test_catalogue_covers_the_spec_models_and_families() -> None:
     ids = {info.id for info in list_models()}
-    for model in ("glm-5", "glm-4.7", "glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4-plus", "glm-4-flash", "glm-4.6v", "embedding-3", "rerank"):
+    for model in (
+        "glm-5",
+        "glm-4.7",
+        "glm-4.6",
+        "glm-4.5",
+        "glm-4.5-air",
+        "glm-4-plus",
+        "glm-4-flash",
+        "glm-4.6v",
+        "embedding-3",
+        "rerank",
+    ):
         assert model in ids
     assert get_model_info("glm-4.7").thinking == "forced" and get_model_info("glm-4.7").tool_stream
     assert get_model_info("glm-4.6v").vision and not get_model_info("glm-4.7").vision
