@@ -170,6 +170,14 @@ class GLMClient(BaseGLMClient):
             self._http.close()
             self._http = None
 
+    def __del__(self) -> None:
+        # A client dropped without close() (``GLMEmbeddings(...).embed_query(...)`` on a temporary) must not
+        # leave pooled sockets to the garbage collector: close what we own, as the OpenAI SDK does.
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - never raise from a finalizer, e.g. at interpreter shutdown
+            pass
+
     def __enter__(self) -> GLMClient:
         return self
 

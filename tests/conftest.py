@@ -4,7 +4,6 @@ clean environment, so no test reads a developer's real key or endpoint by accide
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,11 +13,11 @@ LIVE = bool(os.environ.get("ZHIPUAI_API_KEY") or os.environ.get("ZAI_API_KEY"))
 
 
 @pytest.fixture(autouse=True)
-def _clean_glm_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_glm_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("live") is None:
         for name in ("ZHIPUAI_API_KEY", "ZAI_API_KEY", "ZHIPUAI_BASE_URL"):
             monkeypatch.delenv(name, raising=False)
-    yield
+    return
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

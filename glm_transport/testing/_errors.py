@@ -10,10 +10,7 @@ from typing import Any
 DEFAULT_MESSAGES: dict[str, str] = {
     "500": "Internal server error, please try again later.",
     "1001": "Authentication parameter not received in Header, unable to authenticate.",
-    "1002": (
-        "Authorization Token is invalid, please ensure that the Authorization Token is "
-        "correctly provided."
-    ),
+    "1002": ("Authorization Token is invalid, please ensure that the Authorization Token is correctly provided."),
     "1003": "Authorization Token has expired, please regenerate the token.",
     "1113": "Your account is in arrears, please recharge and try again.",
     "1210": "Incorrect API call parameters, please check the documentation.",
@@ -23,8 +20,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "1234": "Network error",
     "1301": "The input or generated content may contain unsafe or sensitive content.",
     "1302": (
-        "High concurrency usage of this API, please reduce concurrency or contact customer "
-        "service to increase limits"
+        "High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits"
     ),
     "1303": "High frequency usage of this API, please reduce frequency.",
     "1305": "The service may be temporarily overloaded",

@@ -82,7 +82,7 @@ def sse_plan(chunks: Iterable[Any]) -> Plan:
 def terminal_plan(reply: Reply) -> Plan:
     """The plan for a reply that ignores the request (status, json, raw, ...)."""
     if isinstance(reply, StatusReply):
-        return json_plan(reply.status_code, error_body(reply.code, reply.message), reply.headers)
+        return json_plan(reply.status_code, error_body(reply.code, reply.message), reply.headers or {})
     if isinstance(reply, JsonReply):
         return json_plan(reply.status_code, reply.body, reply.headers)
     if isinstance(reply, Http200ErrorReply):

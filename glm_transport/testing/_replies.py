@@ -59,13 +59,11 @@ class Reply:
         headers: Mapping[str, str] | None = None,
     ) -> StatusReply:
         """An HTTP error with GLM's body; ``headers=None`` means ``Retry-After: 1`` on 429/503."""
-        if headers is None:
-            headers = {"Retry-After": "1"} if status in (429, 503) else {}
         return StatusReply(
             status_code=status,
             code=str(code),
-            message=default_message(str(code)) if message is None else message,
-            headers=dict(headers),
+            message=message or "",
+            headers=None if headers is None else dict(headers),
         )
 
     @staticmethod
@@ -117,9 +115,7 @@ class Reply:
         return MalformedEventReply(after_events=after_events)
 
     @staticmethod
-    def in_band_error(
-        after_events: int = 0, code: str = "1234", message: str = "Network error"
-    ) -> InBandErrorReply:
+    def in_band_error(after_events: int = 0, code: str = "1234", message: str = "Network error") -> InBandErrorReply:
         """After N events send ``data: {"error": {...}}`` and end the stream."""
         return InBandErrorReply(after_events=after_events, code=str(code), message=message)
 
@@ -200,8 +196,15 @@ class StatusReply(Reply):
     kind: ClassVar[str] = "status"
     status_code: int = 429
     code: str = "1302"
-    message: str = default_message("1302")
-    headers: dict[str, str] = field(default_factory=dict)
+    message: str = ""  # "" means GLM's text for the code
+    headers: dict[str, str] | None = None  # None means Retry-After: 1 on 429 and 503
+
+    def __post_init__(self) -> None:
+        if not self.message:
+            object.__setattr__(self, "message", default_message(self.code))
+        if self.headers is None:
+            retry = {"Retry-After": "1"} if self.status_code in (429, 503) else {}
+            object.__setattr__(self, "headers", retry)
 
 
 @dataclass(frozen=True)

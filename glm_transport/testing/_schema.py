@@ -46,9 +46,7 @@ class Cues:
 
 def extract_cues(text: str) -> Cues:
     """Numbers in order; quoted strings, then capitalised words that do not start a sentence."""
-    numbers: list[int | float] = [
-        float(m) if "." in m else int(m) for m in _NUMBER.findall(text)
-    ]
+    numbers: list[int | float] = [float(m) if "." in m else int(m) for m in _NUMBER.findall(text)]
     quoted = [m.group(2).strip() for m in _QUOTED.finditer(text)]
     words = [q for q in quoted if q]
     for m in _CAPITALISED.finditer(text):

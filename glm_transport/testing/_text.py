@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import secrets
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -12,10 +14,13 @@ _PIECE = re.compile(r"\s*\S+|\s+")
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _TERM = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from has have how i in is it its me my of on or "
-    "our please tell that the their them there these this to was what when where which who why "
-    "will with you your".split()
-)
+    (
+        "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has",
+        "have", "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "please",
+        "tell", "that", "the", "their", "them", "there", "these", "this", "to", "was", "what", "when",
+        "where", "which", "who", "why", "will", "with", "you", "your",
+    )
+)  # fmt: skip
 
 
 def content_text(content: Any) -> str:
@@ -23,9 +28,7 @@ def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            str(p.get("text", "")) for p in content if isinstance(p, Mapping) and p.get("type") == "text"
-        )
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping) and p.get("type") == "text")
     return ""
 
 
@@ -94,3 +97,8 @@ def collapse(text: str, limit: int) -> str:
 
 def join_sentences(parts: Iterable[str]) -> str:
     return " ".join(p for p in parts if p)
+
+
+def new_id() -> str:
+    """A GLM-style task id: a timestamp followed by 16 hex digits."""
+    return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(8)
