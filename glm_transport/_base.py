@@ -134,6 +134,11 @@ class BaseGLMClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
+    def _adopt_headers(self, client_headers: httpx.Headers) -> None:
+        """A user's own httpx client: its headers (a proxy's, say) go on our requests too, which are built
+        without the client for speed; ours (auth, content type) win on a clash."""
+        self._headers = {**dict(client_headers), **self._headers}
+
     # ------------------------------------------------------------ requests
 
     def _request(self, path: str, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Request:

@@ -153,6 +153,8 @@ class GLMClient(BaseGLMClient):
         super().__init__(api_key, **kwargs)
         self._http = http_client
         self._owns_http = http_client is None
+        if http_client is not None:
+            self._adopt_headers(http_client.headers)
         self._lock = threading.Lock()
 
     @property
@@ -298,6 +300,8 @@ class AsyncGLMClient(BaseGLMClient):
         super().__init__(api_key, **kwargs)
         self._http = http_client
         self._owns_http = http_client is None
+        if http_client is not None:
+            self._adopt_headers(http_client.headers)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closer: AsyncIterator[None] | None = None
         self.max_concurrency = max_concurrency

@@ -362,3 +362,23 @@ def test_the_overall_timeout_bounds_the_whole_call_including_retries(
         driver.call("chat", HELLO) if kind == "chat" else driver.stream(HELLO)
     assert time.monotonic() - start < 2.0
     assert len(chat_requests(glm_server)) == 1
+
+
+def test_user_supplied_sync_client_is_used_and_not_closed(glm_server: LocalGLMServer) -> None:
+    with httpx.Client(headers={"X-Proxy-Tag": "mine"}) as http:
+        with GLMClient(api_key="test-key", base_url=glm_server.base_url, http_client=http) as client:
+            assert client.chat(HELLO).message.content
+        assert not http.is_closed
+        assert glm_server.requests[0].headers["x-proxy-tag"] == "mine"
+
+
+def test_extra_headers_are_sent_on_every_call_but_cannot_replace_auth(
+    make_driver: MakeDriver, glm_server: LocalGLMServer
+) -> None:
+    driver = make_driver(default_headers={"X-App": "demo", "Authorization": "Bearer spoofed"})
+    driver.call("chat", HELLO)
+    driver.call("embed", ["x"])
+    assert len(glm_server.requests) == 2
+    for recorded in glm_server.requests:
+        assert recorded.headers["x-app"] == "demo"
+        assert recorded.headers["authorization"] == "Bearer test-key"
