@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -175,10 +176,8 @@ class GLMClient(BaseGLMClient):
     def __del__(self) -> None:
         # A client dropped without close() (``GLMEmbeddings(...).embed_query(...)`` on a temporary) must not
         # leave pooled sockets to the garbage collector: close what we own, as the OpenAI SDK does.
-        try:
+        with contextlib.suppress(Exception):  # never raise from a finalizer, e.g. at interpreter shutdown
             self.close()
-        except Exception:  # noqa: S110 - never raise from a finalizer, e.g. at interpreter shutdown
-            pass
 
     def __enter__(self) -> GLMClient:
         return self
