@@ -408,7 +408,7 @@ class WebSearchResponse(_Wire):
     id: str = ""
     created: int | None = None
     request_id: str | None = None
-    search_result: list[WebSearchResult] = Field(default_factory=list)
+    search_result: list[WebSearchResult]  # required: a body without it is not an answer (a proxy's page)
 
 
 # ---------------------------------------------------------------- the stream chunk

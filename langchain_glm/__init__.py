@@ -1,0 +1,10 @@
+"""Zhipu AI / Z.ai GLM models for LangChain: ``ChatGLM``, ``GLMEmbeddings``, ``GLMRerank`` and GLM web search."""
+
+from glm_transport import __version__
+
+from .chat_models import ChatGLM
+from .embeddings import GLMEmbeddings
+from .rerank import GLMRerank
+from .web_search import GLMWebSearchRetriever, GLMWebSearchTool
+
+__all__ = ["ChatGLM", "GLMEmbeddings", "GLMRerank", "GLMWebSearchRetriever", "GLMWebSearchTool", "__version__"]

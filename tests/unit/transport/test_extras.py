@@ -3,18 +3,22 @@ once for sync and async (the ``driver`` fixture), plus the pure merge of rerank 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from glm_transport import (
     GLMAuthenticationError,
     GLMBadRequestError,
+    GLMConnectionError,
+    GLMContentFilterError,
     GLMInvalidRequestError,
+    GLMQuotaExceededError,
     GLMRateLimitError,
     GLMResponseValidationError,
+    GLMTimeoutError,
 )
 from glm_transport._base import merge_rerank
 from glm_transport.testing import LocalGLMServer, Reply
@@ -56,11 +60,14 @@ def test_rerank_sends_the_documented_body_and_parses_scores(driver: Driver, glm_
     assert sent.path == "/api/paas/v4/rerank"
     assert sent.headers["authorization"] == "Bearer test-key"
     assert set(sent.json) == {"model", "query", "documents", "top_n", "return_documents", "request_id"}
-    assert sent.json["model"] == "rerank" and sent.json["documents"] == DOCS and sent.json["top_n"] == 2
+    assert sent.json["model"] == "rerank"
+    assert sent.json["documents"] == DOCS
+    assert sent.json["top_n"] == 2
     assert [r.index for r in response.results] == [0, 2]
     assert response.results[0].relevance_score > response.results[1].relevance_score
     assert response.results[0].document == DOCS[0]
-    assert response.usage is not None and response.usage.total_tokens > 0
+    assert response.usage is not None
+    assert response.usage.total_tokens > 0
     assert response.request_id == sent.json["request_id"]
 
 
@@ -105,15 +112,18 @@ def test_more_than_128_documents_go_in_batches_merged_by_score(driver: Driver, g
     documents = many_documents(300, {299: 10, 5: 9, 150: 8, 200: 7, 130: 6})
     response = driver.call("rerank", QUERY, documents, top_n=5)
     sent = sent_to(glm_server, "/rerank")
-    assert [len(r.json["documents"]) for r in sent] == [128, 128, 44]
+    # Async batches go concurrently and may arrive in any order; each is a contiguous slice.
+    batches = sorted((r.json["documents"] for r in sent), key=lambda batch: documents.index(batch[0]))
+    assert batches == [documents[:128], documents[128:256], documents[256:]]
     assert [r.json["top_n"] for r in sent] == [5, 5, 5]
-    assert [r.json["documents"][0] for r in sent] == [documents[0], documents[128], documents[256]]
     assert len({r.json["request_id"] for r in sent}) == 3
     assert [r.index for r in response.results] == [299, 5, 150, 200, 130]
     # Usage is summed over the batches: more than any single batch reports.
-    assert response.usage is not None and response.usage.total_tokens == response.usage.prompt_tokens
+    assert response.usage is not None
+    assert response.usage.total_tokens == response.usage.prompt_tokens
     single = driver.call("rerank", QUERY, documents[:128])
-    assert single.usage is not None and response.usage.total_tokens > single.usage.total_tokens
+    assert single.usage is not None
+    assert response.usage.total_tokens > single.usage.total_tokens
 
 
 def test_all_of_300_documents_come_back_once_best_first(driver: Driver, glm_server: LocalGLMServer) -> None:
@@ -130,8 +140,9 @@ def test_all_of_300_documents_come_back_once_best_first(driver: Driver, glm_serv
 def test_top_n_smaller_than_the_last_batch_is_capped_per_batch(driver: Driver, glm_server: LocalGLMServer) -> None:
     documents = many_documents(130, {129: 3})
     response = driver.call("rerank", QUERY, documents, top_n=100)
-    assert [r.json["top_n"] for r in glm_server.requests] == [100, 2]
-    assert len(response.results) == 100 and response.results[0].index == 129
+    assert sorted(r.json["top_n"] for r in glm_server.requests) == [2, 100]
+    assert len(response.results) == 100
+    assert response.results[0].index == 129
 
 
 def test_no_documents_sends_nothing(driver: Driver, glm_server: LocalGLMServer) -> None:
@@ -140,17 +151,23 @@ def test_no_documents_sends_nothing(driver: Driver, glm_server: LocalGLMServer) 
 
 
 def test_async_rerank_sends_its_batches_concurrently(driver: Driver, glm_server: LocalGLMServer) -> None:
-    delay = 0.25
-    glm_server.fail_times(3, Reply.slow(delay, before="headers"))
-    start = time.perf_counter()
+    # Held answers keep every request in flight until the others arrive. Concurrent batches need a
+    # connection each; sequential ones reuse one kept-alive connection.
+    glm_server.fail_times(3, Reply.slow(0.2, before="headers"))
     response = driver.call("rerank", QUERY, many_documents(300, {7: 2}), top_n=1)
-    elapsed = time.perf_counter() - start
     assert response.results[0].index == 7
     assert len(glm_server.requests) == 3
-    if driver.mode == "async":
-        assert elapsed < 2 * delay
-    else:
-        assert elapsed >= 3 * delay
+    assert glm_server.open_connections == (3 if driver.mode == "async" else 1)
+
+
+def test_a_batch_that_fails_once_is_retried_alone(driver: Driver, glm_server: LocalGLMServer) -> None:
+    glm_server.fail_times(1, NO_WAIT_429)
+    documents = many_documents(300, {299: 10, 5: 9, 150: 8})
+    response = driver.call("rerank", QUERY, documents, top_n=3)
+    sent = sent_to(glm_server, "/rerank")
+    assert len(sent) == 4  # three batches, one of them twice
+    assert len({r.json["request_id"] for r in sent}) == 3
+    assert [r.index for r in response.results] == [299, 5, 150]
 
 
 # ---- tokenizer ----------------------------------------------------------------------------
@@ -162,7 +179,8 @@ def test_tokenize_sends_messages_and_tools_and_parses_usage(driver: Driver, glm_
     first, second = glm_server.requests
     assert first.path == "/api/paas/v4/tokenizer"
     assert set(first.json) == {"model", "messages", "request_id"}
-    assert first.json["model"] == "glm-4.6" and first.json["messages"] == MESSAGES
+    assert first.json["model"] == "glm-4.6"
+    assert first.json["messages"] == MESSAGES
     assert second.json["tools"] == TOOLS
     assert plain.usage.prompt_tokens == plain.usage.total_tokens > 0
     assert with_tools.usage.prompt_tokens > plain.usage.prompt_tokens
@@ -201,7 +219,10 @@ def test_web_search_sends_the_documented_body_and_parses_results(driver: Driver,
     assert len(response.search_result) == 3
     first = response.search_result[0]
     assert first.link == "https://z.ai/glm-release-notes/1"
-    assert first.title and first.content and first.media and first.refer == "ref_1"
+    assert first.title
+    assert first.content
+    assert first.media
+    assert first.refer == "ref_1"
     assert first.publish_date == "2026-01-01"
 
 
@@ -234,16 +255,46 @@ def test_a_rejected_web_search_is_a_bad_request(driver: Driver, glm_server: Loca
     assert len(glm_server.requests) == 1
 
 
-# ---- shared behaviour of the three endpoints ----------------------------------------------
+# ---- shared behaviour of the three endpoints (the same faults as chat in test_client.py) ----
+
+RETRIED = [
+    Reply.status(429, "1302", headers={"Retry-After": "0"}),
+    Reply.status(503, "1305", headers={}),
+    Reply.status(500, "500"),
+    Reply.disconnect(),
+    Reply.http200_error("1305"),
+]
+NOT_RETRIED = [
+    (Reply.status(400, "1214"), GLMBadRequestError),
+    (Reply.status(401, "1002"), GLMAuthenticationError),
+    (Reply.status(400, "1301"), GLMContentFilterError),
+    (Reply.status(429, "1113"), GLMQuotaExceededError),
+]
 
 
 @pytest.mark.parametrize("endpoint", CALLS)
-def test_429_is_retried_with_the_same_request_id(driver: Driver, glm_server: LocalGLMServer, endpoint: str) -> None:
+@pytest.mark.parametrize("fault", RETRIED, ids=lambda f: f"{type(f).__name__}-{getattr(f, 'status_code', '')}")
+def test_retryable_failures_are_retried_with_the_same_request_id(
+    driver: Driver, glm_server: LocalGLMServer, endpoint: str, fault: Reply
+) -> None:
     method, args, kwargs = CALLS[endpoint]
-    glm_server.fail_times(2, NO_WAIT_429)
-    assert driver.call(method, *args, **kwargs) is not None
+    glm_server.fail_times(2, fault)
+    assert driver.call(method, *args, **kwargs).id
     assert len(glm_server.requests) == 3
     assert len({r.json["request_id"] for r in glm_server.requests}) == 1
+    assert driver.active_connections() == 0
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
+@pytest.mark.parametrize(("fault", "error"), NOT_RETRIED, ids=lambda v: getattr(v, "code", None) or v.__name__)
+def test_non_retryable_failures_are_raised_after_one_attempt(
+    driver: Driver, glm_server: LocalGLMServer, endpoint: str, fault: Reply, error: type[Exception]
+) -> None:
+    method, args, kwargs = CALLS[endpoint]
+    glm_server.enqueue(fault)
+    with pytest.raises(error):
+        driver.call(method, *args, **kwargs)
+    assert len(glm_server.requests) == 1
     assert driver.active_connections() == 0
 
 
@@ -261,6 +312,38 @@ def test_a_persistent_429_stops_after_max_retries(
 
 
 @pytest.mark.parametrize("endpoint", CALLS)
+def test_a_read_timeout_before_the_answer_is_retried(
+    make_driver: MakeDriver, glm_server: LocalGLMServer, endpoint: str
+) -> None:
+    method, args, kwargs = CALLS[endpoint]
+    driver = make_driver(timeout=httpx.Timeout(5.0, read=0.3))
+    glm_server.enqueue(Reply.slow(2.0, before="headers"))
+    assert driver.call(method, *args, **kwargs).id
+    assert len(glm_server.requests) == 2
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
+def test_a_timeout_on_every_attempt_is_a_typed_timeout(
+    make_driver: MakeDriver, glm_server: LocalGLMServer, endpoint: str
+) -> None:
+    method, args, kwargs = CALLS[endpoint]
+    driver = make_driver(timeout=httpx.Timeout(5.0, read=0.2), max_retries=1)
+    glm_server.fail_times(2, Reply.slow(2.0, before="headers"))
+    with pytest.raises(GLMTimeoutError):
+        driver.call(method, *args, **kwargs)
+    assert len(glm_server.requests) == 2
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
+def test_connection_refused_is_a_retryable_connection_error(make_driver: MakeDriver, endpoint: str) -> None:
+    method, args, kwargs = CALLS[endpoint]
+    driver = make_driver(base_url="http://127.0.0.1:9/api/paas/v4", max_retries=1)
+    with pytest.raises(GLMConnectionError) as info:
+        driver.call(method, *args, **kwargs)
+    assert info.value.retryable
+
+
+@pytest.mark.parametrize("endpoint", CALLS)
 def test_a_wrong_key_is_an_authentication_error_without_retry(
     make_driver: MakeDriver, glm_server: LocalGLMServer, endpoint: str
 ) -> None:
@@ -274,23 +357,33 @@ def test_a_wrong_key_is_an_authentication_error_without_retry(
 
 
 @pytest.mark.parametrize("endpoint", CALLS)
-def test_a_2xx_body_of_the_wrong_shape_is_a_validation_error(
-    driver: Driver, glm_server: LocalGLMServer, endpoint: str
-) -> None:
+def test_jwt_auth_is_accepted(make_driver: MakeDriver, glm_server: LocalGLMServer, endpoint: str) -> None:
     method, args, kwargs = CALLS[endpoint]
-    glm_server.enqueue(Reply.json(200, {"search_result": "not a list", "results": None, "usage": 3}))
-    with pytest.raises(GLMResponseValidationError):
-        driver.call(method, *args, **kwargs)
-    assert len(glm_server.requests) == 1
+    glm_server.api_key = "0123abcd.s3cr3tvalue"
+    driver = make_driver(api_key="0123abcd.s3cr3tvalue", use_jwt=True)
+    assert driver.call(method, *args, **kwargs).id
+    token = glm_server.requests[0].headers["authorization"].removeprefix("Bearer ")
+    assert token.count(".") == 2
+    assert "s3cr3tvalue" not in token
 
 
 @pytest.mark.parametrize("endpoint", CALLS)
-def test_a_dropped_connection_is_retried(driver: Driver, glm_server: LocalGLMServer, endpoint: str) -> None:
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.json(200, {"search_result": "not a list", "results": None, "usage": 3}),
+        Reply.raw(200, b"<html>proxy login</html>", content_type="text/html"),
+    ],
+    ids=["wrong JSON shape", "HTML page"],
+)
+def test_a_2xx_body_of_the_wrong_shape_is_a_validation_error(
+    driver: Driver, glm_server: LocalGLMServer, endpoint: str, reply: Reply
+) -> None:
     method, args, kwargs = CALLS[endpoint]
-    glm_server.enqueue(Reply.disconnect())
-    assert driver.call(method, *args, **kwargs) is not None
-    assert len(glm_server.requests) == 2
-    assert driver.active_connections() == 0
+    glm_server.enqueue(reply)
+    with pytest.raises(GLMResponseValidationError):
+        driver.call(method, *args, **kwargs)
+    assert len(glm_server.requests) == 1
 
 
 # ---- merge_rerank (pure) ------------------------------------------------------------------
@@ -356,7 +449,8 @@ def test_merge_rerank(
     scores = [r.relevance_score for r in merged.results]
     assert scores == sorted(scores, reverse=True)
     if parts:
-        assert merged.usage is not None and merged.usage.total_tokens == tokens
+        assert merged.usage is not None
+        assert merged.usage.total_tokens == tokens
         assert merged.id == "task"
 
 

@@ -1,0 +1,173 @@
+"""GLM's standalone web search API (spec §8b) as a LlamaIndex tool spec, for ``FunctionAgent``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from llama_index.core.tools import ToolMetadata
+from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
+from pydantic import BaseModel, Field, SecretStr
+from pydantic.json_schema import SkipJsonSchema
+
+from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport.config import resolve_api_key, resolve_base_url
+from glm_transport.types import WebSearchResponse
+
+__all__ = ["GLMWebSearchToolSpec"]
+
+_RESULT_FIELDS = ("title", "link", "content", "publish_date", "media")
+_DESCRIPTION = (
+    "Search the web for current information. Input: a search query, and optionally how many "
+    "results to return. Output: results with title, link, content, publish date and media."
+)
+
+
+class WebSearchArgs(BaseModel):
+    """Arguments of the ``web_search`` tool."""
+
+    query: str = Field(description="What to search the web for.")
+    # ``SkipJsonSchema`` keeps the schema the model sees a plain integer, not ``anyOf [int, null]``.
+    count: Annotated[int, Field(ge=1, le=50)] | SkipJsonSchema[None] = Field(
+        default=None, description="How many results to return, 1 to 50."
+    )
+
+
+def result_dicts(response: WebSearchResponse) -> list[dict[str, str | None]]:
+    """One dict per result, the same keys every time."""
+    return [{name: getattr(result, name) for name in _RESULT_FIELDS} for result in response.search_result]
+
+
+class GLMWebSearchToolSpec(BaseToolSpec):
+    """Search the web with GLM's web search API.
+
+    ``to_tool_list()`` gives one tool, ``web_search``, with a sync and a native async function;
+    each result is ``{"title", "link", "content", "publish_date", "media"}``.
+
+    Setup:
+        ``pip install "glm-integrations[llamaindex]"`` and set ``ZHIPUAI_API_KEY``.
+
+    Instantiate:
+        .. code-block:: python
+
+            from llamaindex_glm import GLMWebSearchToolSpec
+
+            spec = GLMWebSearchToolSpec(count=5, search_recency_filter="oneMonth")
+
+    With an agent:
+        .. code-block:: python
+
+            from llama_index.core.agent.workflow import FunctionAgent
+
+            agent = FunctionAgent(tools=spec.to_tool_list(), llm=GLM(model="glm-4.7"))
+
+    Direct:
+        .. code-block:: python
+
+            results = spec.web_search("GLM-4.7 release")
+            results = await spec.aweb_search("GLM-4.7 release")
+
+    Args:
+        api_key: the key; else ``ZHIPUAI_API_KEY``, else ``ZAI_API_KEY``.
+        base_url: a URL or endpoint name; else ``ZHIPUAI_BASE_URL``.
+        search_engine: ``search_std``/``search_pro``/... on BigModel, ``search-prime`` on Z.ai;
+            ``None`` picks by endpoint.
+        count: results per search unless the call asks for a number; ``None`` is the API's 10.
+        search_domain_filter: only results from this domain.
+        search_recency_filter: ``oneDay``, ``oneWeek``, ``oneMonth``, ``oneYear`` or ``noLimit``.
+        content_size: ``medium`` or ``high``: how much page text each result carries.
+        timeout: seconds per request.
+        max_retries: retries after the first attempt (done by the transport).
+    """
+
+    spec_functions: list[SPEC_FUNCTION_TYPE] = [("web_search", "aweb_search")]  # noqa: RUF012 (the base's API)
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        search_engine: str | None = None,
+        count: int | None = None,
+        search_domain_filter: str | None = None,
+        search_recency_filter: str | None = None,
+        content_size: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        self._client_options: dict[str, Any] = {
+            "api_key": resolve_api_key(api_key),
+            "base_url": resolve_base_url(base_url),
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.search_engine = search_engine
+        self.count = count
+        self._options = {
+            key: value
+            for key, value in {
+                "search_domain_filter": search_domain_filter,
+                "search_recency_filter": search_recency_filter,
+                "content_size": content_size,
+            }.items()
+            if value is not None
+        }
+        self._client: GLMClient | None = None
+        self._async_client: AsyncGLMClient | None = None
+
+    @property
+    def client(self) -> GLMClient:
+        """The synchronous transport client, made on first use."""
+        if self._client is None:
+            self._client = GLMClient(**self._client_options)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        """The asynchronous transport client, made on first use (rebuilt on a new event loop)."""
+        if self._async_client is None:
+            self._async_client = AsyncGLMClient(**self._client_options)
+        return self._async_client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._async_client is not None:
+            await self._async_client.aclose()
+
+    def get_metadata_from_fn_name(
+        self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
+    ) -> ToolMetadata | None:
+        """The tool's name, description and argument schema, written for the model."""
+        if fn_name not in ("web_search", "aweb_search"):
+            return None
+        return ToolMetadata(name="web_search", description=_DESCRIPTION, fn_schema=WebSearchArgs)
+
+    def _kwargs(self, count: int | None) -> dict[str, Any]:
+        return {"search_engine": self.search_engine, "count": count or self.count, **self._options}
+
+    def web_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
+        """Search the web for current information.
+
+        Args:
+            query: what to search the web for.
+            count: how many results to return, 1 to 50.
+
+        Returns:
+            Results with title, link, content, publish date and media.
+        """
+        return result_dicts(self.client.web_search(query, **self._kwargs(count)))
+
+    async def aweb_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
+        """Search the web for current information.
+
+        Args:
+            query: what to search the web for.
+            count: how many results to return, 1 to 50.
+
+        Returns:
+            Results with title, link, content, publish date and media.
+        """
+        return result_dicts(await self.async_client.web_search(query, **self._kwargs(count)))
