@@ -8,6 +8,7 @@ import asyncio
 import gc
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,20 @@ def test_the_block_finder_sees_fenced_python_only() -> None:
     assert python_blocks(text) == [(3, "x = 1\n"), (10, "y = 2\n")]
 
 
+@pytest.fixture
+def llamaindex_globals() -> Iterator[None]:
+    """Samples set ``Settings.llm`` / ``Settings.tokenizer`` as users do: put them back for the next test."""
+    import llama_index.core as core
+    from llama_index.core import Settings
+
+    saved, tokenizer = dict(vars(Settings)), core.global_tokenizer
+    yield
+    vars(Settings).clear()
+    vars(Settings).update(saved)
+    core.global_tokenizer = tokenizer
+
+
+@pytest.mark.usefixtures("llamaindex_globals")
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_every_python_sample_runs(path: Path, glm_server: LocalGLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = python_blocks(path.read_text(encoding="utf-8"))
