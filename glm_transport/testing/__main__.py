@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stream-usage", choices=("final", "separate"), default="final")
     parser.add_argument("--slow-seconds", type=float, default=5.0)
+    parser.add_argument("--fault-retry-after", type=float, default=1.0, help="Retry-After of random 429/503")
     return parser
 
 
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         stream_usage=args.stream_usage,
         slow_seconds=args.slow_seconds,
+        fault_retry_after=args.fault_retry_after,
     )
     done = threading.Event()
 

@@ -63,6 +63,7 @@ class Config:
     seed: int = 0
     stream_usage: str = "final"
     slow_seconds: float = 5.0
+    fault_retry_after: float = 1.0  # seconds the random 429/503 faults ask the client to wait
 
     def __post_init__(self) -> None:
         if self.stream_usage not in STREAM_USAGE:
@@ -77,7 +78,7 @@ class GLMApp:
         self.requests: list[RecordedRequest] = []
         self.queue = ReplyQueue()
         self.cache = PromptCache()
-        self._faults = FaultPicker(config.fault_rate, config.seed, config.slow_seconds)
+        self._faults = FaultPicker(config.fault_rate, config.seed, config.slow_seconds, config.fault_retry_after)
         self._connections = connections
         self._lock = threading.Lock()
 

@@ -87,9 +87,7 @@ class FaultPicker:
             raise ValueError("fault_rate must be between 0 and 1")
         self.rate = rate
         self._rng = random.Random(seed)
-        self._choices = {
-            streaming: fault_replies(slow_seconds, streaming, retry_after) for streaming in (False, True)
-        }
+        self._choices = {streaming: fault_replies(slow_seconds, streaming, retry_after) for streaming in (False, True)}
         self._lock = threading.Lock()
 
     def pick(self, streaming: bool) -> Reply | None:

@@ -254,8 +254,9 @@ class LocalGLMServer:
         seed: int = 0,
         stream_usage: str = "final",
         slow_seconds: float = 5.0,
+        fault_retry_after: float = 1.0,
     ) -> None:
-        config = Config(api_key, fault_rate, seed, stream_usage, slow_seconds)
+        config = Config(api_key, fault_rate, seed, stream_usage, slow_seconds, fault_retry_after)
         self._app = GLMApp(config, lambda: self.open_connections)
         self._host = host
         self._port = port

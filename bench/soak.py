@@ -1,0 +1,381 @@
+"""Soak: mixed requests through one ``ChatGLM``, one LlamaIndex ``GLM`` and one ``GLMEmbeddings``,
+128 in flight, against the local server injecting random faults (429/503 with a short Retry-After,
+connection dropped before the answer, dropped mid-stream, malformed event, answers and streams
+stalled past the client's read timeout).
+
+    .venv/bin/python -m bench.soak [--requests 5000] [--concurrency 128] [--fault-rate 0.1]
+
+Every request carries a unique marker (``Q000042``) from which the local server's deterministic
+answer is known exactly: the chat echo, the tool-call arguments filled from the prompt, the
+embedding vectors. The server's recorded requests, grouped by marker, give the attempts per
+request. Prints the tallies and the invariants; exits 1 if one is violated: no answer duplicated,
+silently truncated or wrong, no untyped error, every request seen by the server under one request
+id, at most ``max_retries + 1`` attempts, no connection left open on either side, RSS growth
+between the first and the last thousand requests under 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import re
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from langchain_core.runnables import Runnable
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.tools import FunctionTool
+from pydantic import BaseModel
+
+from bench._common import API_KEY, control, local_server
+from glm_transport import GLMError
+from glm_transport.testing._embed import vector
+from langchain_glm import ChatGLM, GLMEmbeddings
+from llamaindex_glm import GLM
+
+MARKER = re.compile(r"Q\d{6}")
+REQUEST_ID = re.compile(r'"request_id":"([^"]+)"')
+DIMENSIONS = 256
+MAX_RSS_GROWTH = 0.10
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    requests: int = 5000
+    concurrency: int = 128
+    max_retries: int = 2
+    read_timeout: float = 1.0  # below slow_seconds, so the server's slow faults time out
+    fault_rate: float = 0.1
+    slow_seconds: float = 1.5
+    retry_after: float = 0.05
+    seed: int = 7
+
+    def server_args(self) -> list[str]:
+        return [
+            f"--fault-rate={self.fault_rate}",
+            f"--seed={self.seed}",
+            f"--slow-seconds={self.slow_seconds}",
+            f"--fault-retry-after={self.retry_after}",
+        ]
+
+
+@dataclass
+class SoakResult:
+    requests: int
+    exact: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # typed (GLMError) errors by class
+    untyped: Counter[str] = field(default_factory=Counter)
+    duplicated: int = 0
+    truncated: int = 0
+    wrong: list[str] = field(default_factory=list)
+    attempts: Counter[int] = field(default_factory=Counter)  # attempts -> number of requests
+    unseen: int = 0  # requests the server never recorded
+    split_ids: int = 0  # requests sent under more than one request_id
+    client_busy: int = 0
+    client_open: int = 0
+    server_open: int = 0
+    rss_first: int = 0
+    rss_last: int = 0
+    seconds: float = 0.0
+
+    @property
+    def max_attempts(self) -> int:
+        return max(self.attempts, default=0)
+
+    @property
+    def rss_growth(self) -> float:
+        return (self.rss_last - self.rss_first) / self.rss_first if self.rss_first else 0.0
+
+    def violations(self, max_retries: int) -> list[str]:
+        checks = [
+            (self.exact + sum(self.errors.values()) == self.requests, "answers neither exact nor a typed error"),
+            (not self.untyped, f"untyped errors: {dict(self.untyped)}"),
+            (self.duplicated == 0, f"{self.duplicated} answers duplicated"),
+            (self.truncated == 0, f"{self.truncated} answers silently truncated"),
+            (not self.wrong, f"{len(self.wrong)} wrong answers, e.g. {self.wrong[:2]}"),
+            (self.max_attempts <= max_retries + 1, f"a request made {self.max_attempts} attempts"),
+            (self.unseen == 0, f"{self.unseen} requests never reached the server"),
+            (self.split_ids == 0, f"{self.split_ids} requests sent under several request ids"),
+            (self.client_busy + self.client_open == 0, "client connections left open"),
+            (self.server_open == 0, f"{self.server_open} server connections left open"),
+            (self.rss_growth < MAX_RSS_GROWTH, f"RSS grew {self.rss_growth:.1%}"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+    def lines(self) -> list[str]:
+        errors = ", ".join(f"{name} {count}" for name, count in self.errors.most_common()) or "none"
+        attempts = ", ".join(f"{n}: {count}" for n, count in sorted(self.attempts.items()))
+        return [
+            f"requests                                {self.requests} in {self.seconds:.1f} s",
+            f"answered exactly                        {self.exact}",
+            f"typed errors                            {sum(self.errors.values())} ({errors})",
+            f"untyped errors                          {sum(self.untyped.values())}",
+            f"duplicated / truncated / wrong answers  {self.duplicated} / {self.truncated} / {len(self.wrong)}",
+            f"attempts per request (attempts: count)  {attempts}; max {self.max_attempts}",
+            f"never reached the server / split ids    {self.unseen} / {self.split_ids}",
+            f"open connections at the end             client {self.client_busy} busy, "
+            f"{self.client_open} open after close; server {self.server_open}",
+            f"RSS first / last window                 {self.rss_first / 2**20:.1f} MiB / "
+            f"{self.rss_last / 2**20:.1f} MiB ({self.rss_growth:+.1%})",
+        ]
+
+
+# ---------------------------------------------------------------- the requests
+
+
+class Record(BaseModel):
+    """Record a marker and its number."""
+
+    marker: str
+    n: int
+
+
+def record(marker: str, n: int) -> str:
+    """Record a marker and its number."""
+    return f"{marker}={n}"
+
+
+@dataclass
+class Models:
+    chat: ChatGLM
+    llm: GLM
+    embeddings: GLMEmbeddings
+    tools: Runnable[Any, Any]
+    structured: tuple[Runnable[Any, Any], Runnable[Any, Any]]
+    li_tool: FunctionTool
+
+    @classmethod
+    def make(cls, base_url: str, api_key: str, config: SoakConfig) -> Models:
+        timeout = httpx.Timeout(10.0, read=config.read_timeout)
+        common: dict[str, Any] = {"api_key": api_key, "base_url": base_url, "max_retries": config.max_retries}
+        chat = ChatGLM(model="glm-4.7", timeout=timeout, **common)
+        return cls(
+            chat=chat,
+            llm=GLM(model="glm-4.7", thinking=False, timeout=config.read_timeout, **common),
+            embeddings=GLMEmbeddings(model="embedding-3", dimensions=DIMENSIONS, timeout=timeout, **common),
+            tools=chat.bind_tools([Record]),
+            structured=(chat.with_structured_output(Record), chat.with_structured_output(Record, method="json_schema")),
+            li_tool=FunctionTool.from_defaults(fn=record),
+        )
+
+    def async_clients(self) -> list[Any]:
+        return [self.chat.async_client, self.llm.async_client, self.embeddings.async_client]
+
+    async def aclose(self) -> None:
+        for model in (self.chat, self.llm, self.embeddings):
+            await model.aclose()
+
+
+def echo(prompt: str) -> str:
+    return f"Hello! You said: {prompt}"
+
+
+async def lc_chat(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    prompt = f"Say hello to {marker}."
+    msg = await m.chat.ainvoke(prompt)
+    reasoning = f"The user asks: Say hello to {marker}. I will answer briefly."
+    return (msg.content, msg.additional_kwargs.get("reasoning_content")), (echo(prompt), reasoning)
+
+
+async def lc_stream(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    prompt = f"Stream hello to {marker}."
+    content: list[str] = []
+    reasoning: list[str] = []
+    async for chunk in m.chat.astream(prompt):
+        content.append(chunk.text)
+        reasoning.append(chunk.additional_kwargs.get("reasoning_content", ""))
+    expected = (echo(prompt), f"The user asks: Stream hello to {marker}. I will answer briefly.")
+    return ("".join(content), "".join(reasoning)), expected
+
+
+async def lc_tool(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    msg = await m.tools.ainvoke(f"Store {marker} as number {i}.")
+    return [(c["name"], c["args"]) for c in msg.tool_calls], [("Record", {"marker": marker, "n": i})]
+
+
+async def lc_structured(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    result = await m.structured[i % 2].ainvoke(f"Extract {marker} with number {i}.")
+    return result, Record(marker=marker, n=i)
+
+
+async def li_chat(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    prompt = f"Greet {marker} please."
+    response = await m.llm.achat([ChatMessage(role="user", content=prompt)])
+    return response.message.content, echo(prompt)
+
+
+async def li_stream(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    prompt = f"Stream a greeting to {marker}."
+    deltas = [r.delta or "" async for r in await m.llm.astream_chat([ChatMessage(role="user", content=prompt)])]
+    return "".join(deltas), echo(prompt)
+
+
+async def li_tool(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    response = await m.llm.achat_with_tools([m.li_tool], user_msg=f"Keep {marker} as number {i}.")
+    calls = m.llm.get_tool_calls_from_response(response, error_on_no_tool_call=False)
+    return [(c.tool_name, c.tool_kwargs) for c in calls], [("record", {"marker": marker, "n": i})]
+
+
+async def embed(m: Models, marker: str, i: int) -> tuple[Any, Any]:
+    texts = [f"alpha {marker}", f"beta {marker} gamma"]
+    vectors = await m.embeddings.aembed_documents(texts)
+    # Uncached: the server's lru_cache would grow in this process and show up as RSS growth.
+    return vectors, [list(vector.__wrapped__(text, DIMENSIONS)) for text in texts]
+
+
+Kind = Callable[[Models, str, int], Awaitable[tuple[Any, Any]]]
+KINDS: tuple[Kind, ...] = (lc_chat, lc_stream, lc_tool, lc_structured, li_chat, li_stream, li_tool, embed)
+
+
+# ---------------------------------------------------------------- judging and counting
+
+
+def judge(got: Any, expected: Any, marker: str) -> str:
+    """``exact``, ``duplicated`` (more of the answer than was sent), ``truncated`` (a strict
+    prefix, or fewer items, without an error) or ``wrong``."""
+    if got == expected:
+        return "exact"
+    if isinstance(got, tuple) and isinstance(expected, tuple) and len(got) == len(expected):
+        verdicts = [judge(g, e, marker) for g, e in zip(got, expected, strict=True)]
+        return next((v for v in verdicts if v != "exact"), "exact")
+    if isinstance(got, str) and isinstance(expected, str):
+        if got.count(marker) > expected.count(marker) or (len(got) > len(expected) and expected in got):
+            return "duplicated"
+        return "truncated" if expected.startswith(got) else "wrong"
+    if isinstance(got, list) and isinstance(expected, list) and len(got) != len(expected):
+        return "duplicated" if len(got) > len(expected) else "truncated"
+    return "wrong"
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak is the best there is
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def count_attempts(result: SoakResult, recorded: list[dict[str, Any]], markers: list[str]) -> None:
+    """Attempts per marker from the server's recorded requests, and the request ids they used."""
+    attempts: Counter[str] = Counter()
+    ids: dict[str, set[str]] = {}
+    for req in recorded:
+        found = set(MARKER.findall(req["body"]))
+        for marker in found:
+            attempts[marker] += 1
+            ids.setdefault(marker, set()).update(REQUEST_ID.findall(req["body"]))
+        if len(found) != 1:
+            result.wrong.append(f"a recorded request carries {len(found)} markers")
+    result.attempts = Counter(attempts[marker] for marker in markers)
+    result.unseen = result.attempts.pop(0, 0)
+    result.split_ids = sum(1 for values in ids.values() if len(values) > 1)
+
+
+def pool_connections(http: httpx.AsyncClient | None, *, busy: bool) -> int:
+    """Connections in an httpx pool (read-only inspection): busy ones, or all not yet closed."""
+    if http is None:
+        return 0
+    pool = http._transport._pool  # type: ignore[attr-defined]
+    return sum(1 for c in pool.connections if not c.is_closed() and (not busy or not c.is_idle()))
+
+
+def server_open_connections(base_url: str, wait: float) -> int:
+    """Open connections on the server, less the control request's own, once idle or after ``wait``."""
+    deadline = time.monotonic() + wait
+    while True:
+        count = int(control(base_url, "stats")["open_connections"]) - 1
+        if count <= 0 or time.monotonic() > deadline:
+            return max(count, 0)
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def run_soak(base_url: str, api_key: str, config: SoakConfig) -> SoakResult:
+    """Send ``config.requests`` mixed requests, ``config.concurrency`` at a time, and judge them."""
+    result = SoakResult(requests=config.requests)
+    models = Models.make(base_url, api_key, config)
+    markers = [f"Q{i:06d}" for i in range(config.requests)]
+    window = max(1, min(1000, config.requests // 5))
+    todo = iter(range(config.requests))
+    done = 0
+
+    async def one(i: int) -> None:
+        marker = markers[i]
+        try:
+            got, expected = await KINDS[i % len(KINDS)](models, marker, i)
+        except GLMError as exc:
+            result.errors[type(exc).__name__] += 1
+            return
+        except Exception as exc:
+            result.untyped[f"{type(exc).__name__}: {exc}"[:200]] += 1
+            return
+        verdict = judge(got, expected, marker)
+        if verdict == "exact":
+            result.exact += 1
+        elif verdict == "duplicated":
+            result.duplicated += 1
+        elif verdict == "truncated":
+            result.truncated += 1
+        else:
+            result.wrong.append(f"{marker}: {got!r:.120} != {expected!r:.120}")
+
+    async def worker() -> None:
+        nonlocal done
+        for i in todo:
+            await one(i)
+            done += 1
+            if done == window:
+                gc.collect()
+                result.rss_first = rss_bytes()
+
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker() for _ in range(config.concurrency)))
+        result.seconds = time.perf_counter() - start
+        gc.collect()
+        result.rss_last = rss_bytes()
+        pools = [client._http for client in models.async_clients()]
+        result.client_busy = sum(pool_connections(http, busy=True) for http in pools)
+    finally:
+        await models.aclose()
+    result.client_open = sum(pool_connections(http, busy=False) for http in pools)
+    count_attempts(result, control(base_url, "requests"), markers)
+    result.server_open = server_open_connections(base_url, wait=config.slow_seconds + 5)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = SoakConfig()
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=defaults.requests)
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    args = parser.parse_args(argv)
+    config = SoakConfig(
+        requests=args.requests, concurrency=args.concurrency, fault_rate=args.fault_rate, seed=args.seed
+    )
+    with local_server(*config.server_args()) as base_url:
+        result = asyncio.run(run_soak(base_url, API_KEY, config))
+    print(f"\n== soak: {config}")
+    for line in result.lines():
+        print("  " + line)
+    violations = result.violations(config.max_retries)
+    for message in violations:
+        print(f"  VIOLATED: {message}")
+    print("  all invariants hold" if not violations else f"  {len(violations)} invariants violated")
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
