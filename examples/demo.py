@@ -15,6 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_langchain
+import demo_llamaindex
+
 from glm_transport import GLMClient, StreamAccumulator
 from glm_transport.testing import LocalGLMServer
 
@@ -79,14 +82,9 @@ def transport_demo() -> None:
 def main() -> None:
     with glm_endpoint():
         transport_demo()
-        for name in ("demo_langchain", "demo_llamaindex"):
-            try:
-                module = __import__(name)
-            except ImportError as exc:
-                print(f"({name} skipped: {exc})")
-                continue
-            module.main()
-            print()
+        demo_langchain.main()
+        print()
+        demo_llamaindex.main()
 
 
 if __name__ == "__main__":
