@@ -1,0 +1,212 @@
+"""LlamaIndex benchmark, one run: GLM against OpenAILike (pointed at the local server),
+llama-index-llms-zhipuai's ZhipuAI and raw httpx, all on the same local GLM server.
+
+    python -m bench.llamaindex
+
+Measures the client process's CPU per non-streaming ``chat`` and per streamed chunk (a 2,000-chunk
+answer), the wall time of 256 concurrent ``achat`` calls against raw httpx sending the same 256
+requests, and GLMEmbedding's wall time on 256 texts against raw httpx sending the same 4 requests
+(and how many requests each embedder makes). The server runs as a subprocess with an ``id.secret``
+key, so ZhipuAI's SDK can sign its JWT. ``BENCH_STRICT=1`` exits 1 when a ratio is over its limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._common import control, cpu_per_call, local_server, report, script
+from glm_transport.testing import Reply
+
+KEY = "0123abcd.s3cr3t"  # id.secret: the zhipuai SDK always signs a JWT from it
+MODEL = "glm-4-plus"  # no reasoning (so every client receives the same answer) and in ZhipuAI's list
+CALLS = 200
+STREAM_CHUNKS = 2_000
+STREAM_CALLS = 5
+CONCURRENT = 256
+TEXTS = [f"Document {i}: notes on topic {i % 17}, with a few more words to embed." for i in range(256)]
+PROMPT = "Say hello to the benchmark."
+HEADERS = {"Authorization": f"Bearer {KEY}"}
+LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+
+
+def _messages() -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role="user", content=PROMPT)]
+
+
+def _raw_body(stream: bool) -> dict[str, Any]:
+    return {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+
+
+def _models(base: str) -> dict[str, Any]:
+    from llama_index.llms.openai_like import OpenAILike
+    from llama_index.llms.zhipuai import ZhipuAI
+
+    from llamaindex_glm import GLM
+
+    os.environ["ZHIPUAI_BASE_URL"] = base  # the zhipuai SDK reads its endpoint from here
+    return {
+        "GLM": GLM(model=MODEL, api_key=KEY, base_url=base, max_retries=0),
+        "OpenAILike": OpenAILike(
+            model=MODEL, api_key=KEY, api_base=base, is_chat_model=True, is_function_calling_model=True, max_retries=0
+        ),
+        "ZhipuAI": ZhipuAI(model=MODEL, api_key=KEY),
+    }
+
+
+def per_call(base: str, models: dict[str, Any], http: httpx.Client) -> dict[str, float]:
+    messages = _messages()
+    control(base, "reset", {})
+    results = {name: cpu_per_call(lambda m=model: m.chat(messages), CALLS) for name, model in models.items()}
+    results["raw httpx"] = cpu_per_call(
+        lambda: http.post(base + "/chat/completions", json=_raw_body(False), headers=HEADERS).json(), CALLS
+    )
+    return results
+
+
+def per_chunk(base: str, models: dict[str, Any], http: httpx.Client) -> dict[str, float]:
+    messages = _messages()
+    reply = Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json()
+    results = {}
+    for name, model in models.items():
+        script(base, reply, times=2 + 3 * STREAM_CALLS)
+        results[name] = (
+            cpu_per_call(lambda m=model: sum(1 for _ in m.stream_chat(messages)), STREAM_CALLS, 2) / STREAM_CHUNKS
+        )
+
+    def raw() -> None:
+        with http.stream("POST", base + "/chat/completions", json=_raw_body(True), headers=HEADERS) as response:
+            for _ in response.iter_lines():
+                pass
+
+    script(base, reply, times=2 + 3 * STREAM_CALLS)
+    results["raw httpx"] = cpu_per_call(raw, STREAM_CALLS, 2) / STREAM_CHUNKS
+    return results
+
+
+def concurrent(base: str) -> dict[str, float]:
+    """Wall time of 256 concurrent ``achat`` calls, each client on the running loop."""
+    from llama_index.llms.openai_like import OpenAILike
+
+    from llamaindex_glm import GLM
+
+    messages = _messages()
+
+    async def glm() -> None:
+        llm = GLM(model=MODEL, api_key=KEY, base_url=base, max_retries=0)
+        try:
+            await asyncio.gather(*(llm.achat(messages) for _ in range(CONCURRENT)))
+        finally:
+            await llm.aclose()
+
+    async def openai_like() -> None:
+        llm = OpenAILike(model=MODEL, api_key=KEY, api_base=base, is_chat_model=True, max_retries=0)
+        try:
+            await asyncio.gather(*(llm.achat(messages) for _ in range(CONCURRENT)))
+        finally:
+            await llm._get_aclient().close()
+
+    async def raw() -> None:
+        async with httpx.AsyncClient(limits=LIMITS, timeout=60) as client:
+            url, body = base + "/chat/completions", _raw_body(False)
+            responses = await asyncio.gather(*(client.post(url, json=body, headers=HEADERS) for _ in range(CONCURRENT)))
+            for response in responses:
+                response.json()
+
+    control(base, "reset", {})
+    return interleaved_walls({"GLM": glm, "OpenAILike": openai_like, "raw httpx": raw})
+
+
+def interleaved_walls(runs: dict[str, Callable[[], Awaitable[None]]], repeats: int = 5) -> dict[str, float]:
+    """Median wall seconds of each run, the runs taking turns so a busy machine slows them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        asyncio.run(run())  # warm-up
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            asyncio.run(run())
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def embeddings(base: str) -> tuple[dict[str, float], dict[str, int]]:
+    from llama_index.embeddings.zhipuai import ZhipuAIEmbedding
+
+    from llamaindex_glm import GLMEmbedding
+
+    async def glm() -> None:
+        model = GLMEmbedding(api_key=KEY, base_url=base, max_retries=0)
+        try:
+            assert len(await model.aget_text_embedding_batch(TEXTS)) == len(TEXTS)
+        finally:
+            await model.aclose()
+
+    async def zhipuai() -> None:
+        model = ZhipuAIEmbedding(model="embedding-3", api_key=KEY, dimensions=2048)
+        assert len(await model.aget_text_embedding_batch(TEXTS)) == len(TEXTS)
+
+    async def raw() -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            bodies = [{"model": "embedding-3", "input": TEXTS[i : i + 64]} for i in range(0, len(TEXTS), 64)]
+            responses = await asyncio.gather(
+                *(client.post(base + "/embeddings", json=b, headers=HEADERS) for b in bodies)
+            )
+            assert sum(len(r.json()["data"]) for r in responses) == len(TEXTS)
+
+    runs = {"GLMEmbedding": glm, "ZhipuAIEmbedding": zhipuai, "raw httpx": raw}
+    requests = {}
+    for name, run in runs.items():
+        control(base, "reset", {})
+        asyncio.run(run())
+        requests[name] = control(base, "requests?count=1")["count"]
+    walls = interleaved_walls(runs)
+    return walls, requests
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")  # the zhipuai SDK's deprecation notices
+    with local_server("--api-key", KEY) as base, httpx.Client(timeout=60) as http:
+        models = _models(base)
+        calls = per_call(base, models, http)
+        chunks = per_chunk(base, models, http)
+        models["GLM"].close()
+        many = concurrent(base)
+        embed_walls, embed_requests = embeddings(base)
+    rows = [(f"CPU per chat call, {name}", value * 1e6, "us") for name, value in calls.items()]
+    rows.append(("CPU per chat call, GLM minus raw httpx", (calls["GLM"] - calls["raw httpx"]) * 1e6, "us"))
+    rows += [(f"CPU per streamed chunk ({STREAM_CHUNKS} chunks), {name}", v * 1e6, "us") for name, v in chunks.items()]
+    rows += [(f"wall, {CONCURRENT} concurrent achat, {name}", v * 1e3, "ms") for name, v in many.items()]
+    rows += [(f"wall, {len(TEXTS)} texts embedded, {name}", v * 1e3, "ms") for name, v in embed_walls.items()]
+    rows += [(f"requests for {len(TEXTS)} texts, {name}", float(n), "requests") for name, n in embed_requests.items()]
+    ratios = [
+        ("GLM / OpenAILike, CPU per call", calls["GLM"] / calls["OpenAILike"], 0.7),
+        ("GLM / OpenAILike, CPU per streamed chunk", chunks["GLM"] / chunks["OpenAILike"], 0.35),
+        (f"GLM / raw httpx, wall of {CONCURRENT} concurrent achat", many["GLM"] / many["raw httpx"], 1.5),
+        ("GLMEmbedding / raw httpx, wall on 256 texts", embed_walls["GLMEmbedding"] / embed_walls["raw httpx"], 1.5),
+        ("GLMEmbedding requests / 4", embed_requests["GLMEmbedding"] / 4, 1.0),
+        ("GLM / raw httpx, CPU per streamed chunk (info)", chunks["GLM"] / chunks["raw httpx"], float("inf")),
+        (
+            "OpenAILike / raw httpx, CPU per streamed chunk (info)",
+            chunks["OpenAILike"] / chunks["raw httpx"],
+            float("inf"),
+        ),
+    ]
+    report("LlamaIndex: GLM vs OpenAILike vs ZhipuAI vs raw httpx (local GLM server)", rows, ratios)
+
+
+if __name__ == "__main__":
+    main()

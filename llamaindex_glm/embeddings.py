@@ -1,0 +1,125 @@
+"""``GLMEmbedding``: GLM embedding models (embedding-3, embedding-2) as a LlamaIndex ``BaseEmbedding``."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+
+from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport.catalog import EMBEDDING_MAX_BATCH
+from glm_transport.config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
+
+__all__ = ["GLMEmbedding"]
+
+
+class GLMEmbedding(BaseEmbedding):
+    """GLM embeddings over ``POST /embeddings`` (spec §7).
+
+    Setup:
+        Set ``ZHIPUAI_API_KEY`` (or ``ZAI_API_KEY``); embeddings are documented on the China
+        endpoint (``open.bigmodel.cn``), the default.
+
+    Instantiate:
+        ``GLMEmbedding(model_name="embedding-3", dimensions=1024)``
+
+    Embed:
+        ``get_query_embedding(text)``, ``get_text_embedding_batch(texts)`` and their ``a*`` twins.
+        A batch of up to ``embed_batch_size`` (at most 64, the API's limit) texts is one request;
+        async batches run concurrently, at most ``max_concurrency`` at a time.
+    """
+
+    model_name: str = Field(default="embedding-3", description="embedding-3 or embedding-2.")
+    embed_batch_size: int = Field(
+        default=EMBEDDING_MAX_BATCH, gt=0, le=EMBEDDING_MAX_BATCH, description="Texts per request (GLM: at most 64)."
+    )
+    dimensions: int | None = Field(
+        default=None, description="embedding-3: 256, 512, 1024 or 2048 (default 2048); embedding-2: 1024."
+    )
+    max_concurrency: int = Field(default=4, gt=0, description="Async requests in flight at once.")
+    timeout: float | None = Field(default=None, description="Seconds; None: 300 s, 8 s to connect.")
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries after the first attempt.")
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="GLM API key.")
+    base_url: str | None = Field(default=None, description="Endpoint URL or name; from ZHIPUAI_BASE_URL.")
+
+    _client: GLMClient | None = PrivateAttr(default=None)
+    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _limit: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = PrivateAttr(default=None)
+
+    def __init__(self, model_name: str | None = None, *, model: str | None = None, **kwargs: Any) -> None:
+        # ``model=`` as the dedicated ZhipuAIEmbedding spelled it.
+        name = model_name or model
+        if name:
+            kwargs["model_name"] = name
+        kwargs["api_key"] = resolve_api_key(kwargs.get("api_key"))
+        kwargs["base_url"] = resolve_base_url(kwargs.get("base_url"))
+        super().__init__(**kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GLMEmbedding"
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
+    @property
+    def client(self) -> GLMClient:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = GLMClient(**self._client_options())
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        if self._aclient is None:
+            with self._lock:
+                if self._aclient is None:
+                    self._aclient = AsyncGLMClient(**self._client_options(), max_concurrency=self.max_concurrency)
+        return self._aclient
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        if self._aclient is not None:
+            await self._aclient.aclose()
+
+    def _options(self) -> dict[str, Any]:
+        return {"model": self.model_name, "dimensions": self.dimensions, "batch_size": self.embed_batch_size}
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # One bound per event loop: core gathers every batch of a call at once.
+        loop = asyncio.get_running_loop()
+        if self._limit is None or self._limit[0] is not loop:
+            self._limit = (loop, asyncio.Semaphore(self.max_concurrency))
+        return self._limit[1]
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self.client.embed([query], **self._options())[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._aget_text_embeddings([query]))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self.client.embed([text], **self._options())[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._aget_text_embeddings([text]))[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self.client.embed(texts, **self._options())
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        async with self._semaphore():
+            return await self.async_client.embed(texts, **self._options())

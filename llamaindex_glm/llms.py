@@ -1,0 +1,399 @@
+"""``GLM``: Zhipu AI / Z.ai GLM chat models as a LlamaIndex ``FunctionCallingLLM``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import Model, PydanticProgramMode
+
+from glm_transport import AsyncGLMClient, GLMClient, get_model_info
+from glm_transport.catalog import ModelInfo
+from glm_transport.config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
+
+from ._convert import (
+    StreamState,
+    completion_to_response,
+    narrow_tools,
+    thinking_param,
+    to_wire_messages,
+    tool_selections,
+    tool_spec,
+    with_instruction,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["GLM"]
+
+# Arguments LlamaIndex hands to chat() that are not request fields.
+_NOT_SENT = ("tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "_glm_tool_required")
+
+
+class GLM(FunctionCallingLLM):
+    """Zhipu AI / Z.ai GLM chat models (GLM-4.5 to GLM-5.x, vision and legacy ids).
+
+    Setup:
+        ``pip install glm-integrations[llamaindex]`` and set ``ZHIPUAI_API_KEY`` (or ``ZAI_API_KEY``);
+        ``ZHIPUAI_BASE_URL`` or ``base_url`` picks the endpoint (a URL, or ``china``,
+        ``international``, ``china-coding``, ``international-coding``).
+
+    Instantiate:
+        ``llm = GLM(model="glm-4.7", temperature=0.6, max_tokens=2048, thinking=True)``
+
+    Invoke:
+        ``llm.chat([ChatMessage(role="user", content="Hi")])`` or ``llm.complete("Hi")``.
+
+    Stream:
+        ``for r in llm.stream_chat(messages): print(r.delta, end="")``; reasoning arrives in
+        ``r.additional_kwargs["thinking_delta"]`` and as a ``ThinkingBlock`` in ``r.message``.
+
+    Async:
+        ``await llm.achat(...)``, ``await llm.astream_chat(...)`` and the completion twins, on
+        an ``httpx.AsyncClient`` (never a thread, never the task-queue API).
+
+    Tools:
+        ``llm.chat_with_tools([tool], user_msg=...)``, ``FunctionAgent(llm=llm, tools=...)``.
+        GLM only accepts ``tool_choice="auto"``; ``tool_required`` and a named ``tool_choice``
+        narrow the tools offered and add an instruction (the model is asked, not forced).
+        ``web_search=True`` adds GLM's built-in web search; results are in
+        ``response.additional_kwargs["web_search"]``.
+
+    Structured output:
+        ``llm.structured_predict(Model, prompt)``, ``llm.as_structured_llm(Model)``; through the
+        function-calling program, which works with the emulated forcing above.
+
+    Usage:
+        ``response.raw["usage"]`` and ``response.additional_kwargs`` (``prompt_tokens``,
+        ``completion_tokens``, ``total_tokens``, ``cached_tokens``, ``reasoning_tokens``,
+        ``finish_reason``, ``request_id``).
+    """
+
+    model: str = Field(default="glm-4.7", description="GLM model id, e.g. glm-4.7, glm-4.6v, glm-5.")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Sampling temperature; 0 means greedy. None: the model's default."
+    )
+    max_tokens: int | None = Field(default=None, gt=0, description="Maximum tokens to generate.")
+    top_p: float | None = Field(default=None, ge=0.01, le=1.0, description="Nucleus sampling.")
+    thinking: bool | dict[str, Any] | None = Field(
+        default=None,
+        description="True/False switch thinking; a dict is sent as GLM's thinking object "
+        "(e.g. {'type': 'enabled', 'clear_thinking': False}). None: the model's default.",
+    )
+    reasoning_effort: str | None = Field(default=None, description="GLM-5.2+: none, minimal, low, medium, high, max.")
+    preserve_thinking: bool = Field(
+        default=False,
+        description="Send the ThinkingBlocks of earlier assistant turns back as reasoning_content "
+        "and ask GLM to keep them (thinking.clear_thinking=false, 'Preserved Thinking').",
+    )
+    web_search: bool | dict[str, Any] | None = Field(
+        default=None, description="Add GLM's built-in web_search tool (True, or its options as a dict)."
+    )
+    timeout: float | None = Field(default=None, description="Seconds; None: 300 s, 8 s to connect.")
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries after the first attempt.")
+    total_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds for a whole call, retries and streaming included."
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request fields sent with every call (e.g. user_id, stop)."
+    )
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="GLM API key.")
+    base_url: str | None = Field(default=None, description="Endpoint URL or name; from ZHIPUAI_BASE_URL.")
+    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
+
+    _client: GLMClient | None = PrivateAttr(default=None)
+    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _metadata: tuple[str, int | None, LLMMetadata] | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Resolved once, here, so a missing key or a bad URL fails at construction with the
+        # transport's GLMConfigurationError rather than at the first call.
+        kwargs["api_key"] = resolve_api_key(kwargs.get("api_key"))
+        kwargs["base_url"] = resolve_base_url(kwargs.get("base_url"))
+        super().__init__(**kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GLM"
+
+    # ------------------------------------------------------------------ clients
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "total_timeout": self.total_timeout,
+            "default_headers": self.default_headers,
+        }
+
+    @property
+    def client(self) -> GLMClient:
+        """The ``GLMClient`` this model owns, made on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = GLMClient(**self._client_options())
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        """The ``AsyncGLMClient`` this model owns; its connection pool follows the running loop."""
+        if self._aclient is None:
+            with self._lock:
+                if self._aclient is None:
+                    self._aclient = AsyncGLMClient(**self._client_options())
+        return self._aclient
+
+    def close(self) -> None:
+        """Close the sync client's connections (the async ones: ``await aclose()``)."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        if self._aclient is not None:
+            await self._aclient.aclose()
+
+    # ------------------------------------------------------------------ metadata
+
+    @property
+    def info(self) -> ModelInfo:
+        """The catalogue entry of ``model`` (conservative defaults for an unknown id)."""
+        return get_model_info(self.model)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        cached = self._metadata
+        if cached is not None and cached[0] == self.model and cached[1] == self.max_tokens:
+            return cached[2]
+        try:
+            info = self.info
+            metadata = LLMMetadata(
+                context_window=info.context_window,
+                num_output=self.max_tokens or info.default_max_tokens or info.max_output_tokens,
+                is_chat_model=True,
+                is_function_calling_model=info.tools,
+                model_name=self.model,
+                system_role=MessageRole.SYSTEM,
+            )
+        except Exception:  # core reads metadata on every call: never let it raise
+            metadata = LLMMetadata(is_chat_model=True, is_function_calling_model=True, model_name=str(self.model))
+        self._metadata = (self.model, self.max_tokens, metadata)
+        return metadata
+
+    # ------------------------------------------------------------------ requests
+
+    def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The wire request for a call (spec §3.1); unset options are left to the model's defaults."""
+        info = self.info
+        extra = {**self.additional_kwargs, **{k: v for k, v in kwargs.items() if k not in _NOT_SENT}}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_wire_messages(messages, info, preserve_thinking=self.preserve_thinking),
+        }
+        for key in ("temperature", "max_tokens", "top_p", "reasoning_effort"):
+            value = getattr(self, key)
+            if value is not None:
+                body[key] = value
+        thinking = thinking_param(self.thinking, self.preserve_thinking)
+        if thinking is not None and (self.thinking is not None or info.supports_thinking or not info.known):
+            body["thinking"] = thinking
+        tools = [tool_spec(tool) for tool in extra.pop("tools", None) or ()]
+        if self.web_search:
+            tools.append(self._web_search_tool())
+        if tools:
+            body["tools"] = tools
+            body["tool_choice"] = "auto"
+        if extra.get("tool_choice") == "auto" or extra.get("tool_choice") is None:
+            extra.pop("tool_choice", None)
+        body.update(extra)
+        return body
+
+    def _web_search_tool(self) -> dict[str, Any]:
+        options = dict(self.web_search) if isinstance(self.web_search, Mapping) else {}
+        # Each platform names its engines differently (spec §3.3).
+        options.setdefault("search_engine", "search_pro_jina" if "z.ai" in str(self.base_url) else "search_std")
+        options.setdefault("enable", True)
+        return {"type": "web_search", "web_search": options}
+
+    def _stream_request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        body = self._request(messages, kwargs)
+        if (
+            "tool_stream" not in body
+            and self.info.tool_stream
+            and any(tool.get("type") == "function" for tool in body.get("tools", ()))
+        ):
+            body["tool_stream"] = True  # tool arguments arrive as they are written (spec §5.4)
+        return body
+
+    # ------------------------------------------------------------------ chat (the I/O, sync and async)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return completion_to_response(self.client.chat(self._request(messages, kwargs)))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return completion_to_response(await self.async_client.chat(self._request(messages, kwargs)))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request, client = self._stream_request(messages, kwargs), self.client
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            with client.stream_chat(request) as stream:
+                feed = StreamState(stream.request_id).feed
+                for chunk in stream:
+                    yield feed(chunk)
+
+        return gen()
+
+    async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        request, client = self._stream_request(messages, kwargs), self.async_client
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            async with await client.stream_chat(request) as stream:
+                feed = StreamState(stream.request_id).feed
+                async for chunk in stream:
+                    yield feed(chunk)
+
+        return gen()
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # ------------------------------------------------------------------ tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Chat arguments for ``tools``; ``tool_choice``/``tool_required`` emulated (see ``narrow_tools``)."""
+        specs, instruction = narrow_tools(
+            [tool_spec(tool) for tool in tools],
+            tool_choice,
+            tool_required or bool(kwargs.pop("_glm_tool_required", False)),
+        )
+        messages = list(chat_history or [])
+        if user_msg is not None:
+            messages.append(
+                ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
+            )
+        return {"messages": with_instruction(messages, instruction), "tools": specs, **kwargs}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        # GLM has no parallel_tool_calls switch (spec §3.1): keep only the first call when asked.
+        if not allow_parallel_tool_calls:
+            calls = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
+            if len(calls) > 1:
+                message = response.message
+                message.blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is calls[0]]
+                if message.additional_kwargs.get("tool_calls"):
+                    message.additional_kwargs["tool_calls"] = message.additional_kwargs["tool_calls"][:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """Tool calls of a full or partial streamed response; ``[]`` when none and not ``error_on_no_tool_call``."""
+        selections = tool_selections(response)
+        if not selections and error_on_no_tool_call:
+            raise ValueError(f"Expected at least one tool call from {self.model}, got none")
+        return selections
+
+    # ------------------------------------------------------------------ structured output
+
+    def _force_tool(self, llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+        # The function-calling program's streaming path drops tool_required; this survives it.
+        llm_kwargs = dict(llm_kwargs or {})
+        if self.metadata.is_function_calling_model and self.pydantic_program_mode in (
+            PydanticProgramMode.DEFAULT,
+            PydanticProgramMode.FUNCTION,
+        ):
+            llm_kwargs["_glm_tool_required"] = True
+        return llm_kwargs
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        return super()._structured_stream_call(output_cls, prompt, self._force_tool(llm_kwargs), **prompt_args)
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        return await super()._structured_astream_call(output_cls, prompt, self._force_tool(llm_kwargs), **prompt_args)

@@ -1,0 +1,120 @@
+"""Token counting without downloads.
+
+llama-index-core's default tokenizer is tiktoken's, which fetches its encoding at run time and
+counts for OpenAI's vocabulary, not GLM's. ``GLMTokenizer`` is an offline, deterministic estimate
+usable as ``Settings.tokenizer`` (node parsers, prompt helpers, memory buffers only need lengths);
+``GLMEndpointTokenizer`` asks GLM's ``POST /tokenizer`` (spec §8b) for exact counts.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import ChatMessage
+
+from glm_transport import AsyncGLMClient, GLMClient
+
+from ._convert import to_wire_messages
+
+__all__ = ["GLMEndpointTokenizer", "GLMTokenizer", "count_tokens"]
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# A piece is one CJK character, a run of up to 3 digits, a word (with its leading space),
+# or one other non-space character; long words count one token per 4 characters.
+_PIECE = re.compile(rf"[{_CJK}]|\d{{1,3}}| ?[^\W\d_{_CJK}]+|[^\s\w]|_")
+_VOCAB = 151_552  # GLM-4's vocabulary size; ids are only stable labels here
+
+
+class GLMTokenizer:
+    """A deterministic estimate of GLM token counts, with no download and no network.
+
+    Calibrated to err high, since it budgets context: a CJK character or up to three digits is a
+    token, a word a token per four characters, a punctuation mark a token. ``encode`` returns
+    stable ids (a hash of each piece) so it can stand in wherever a tokenizer is expected::
+
+        from llama_index.core import Settings
+        Settings.tokenizer = GLMTokenizer()
+    """
+
+    def encode(self, text: str, *args: Any, **kwargs: Any) -> list[int]:
+        ids: list[int] = []
+        for piece in _PIECE.findall(text):
+            label = zlib.crc32(piece.encode()) % _VOCAB
+            word = len(piece.lstrip())
+            ids.extend([label] * (1 if word <= 4 else (word + 3) // 4))
+        return ids
+
+    def __call__(self, text: str) -> list[int]:
+        return self.encode(text)
+
+    def count(self, text: str) -> int:
+        return len(self.encode(text))
+
+
+def count_tokens(text: str) -> int:
+    """The offline estimate of ``GLMTokenizer`` for one string."""
+    return GLMTokenizer().count(text)
+
+
+class GLMEndpointTokenizer:
+    """Exact counts from GLM's ``POST /tokenizer`` (one request per call, so use it to measure,
+    not as a node parser's tokenizer). Counts include the chat template's few tokens per message.
+
+    Args:
+        model: a model the endpoint knows (spec §8b: ``glm-4.6``, ``glm-4.5``, ``glm-4.6v``, ...).
+        client / async_client: clients to use (e.g. ``GLM(...).client``); else made from
+            ``client_options`` (``api_key``, ``base_url``, ...) and the environment.
+    """
+
+    def __init__(
+        self,
+        model: str = "glm-4.6",
+        *,
+        client: GLMClient | None = None,
+        async_client: AsyncGLMClient | None = None,
+        **client_options: Any,
+    ) -> None:
+        self.model = model
+        self._options = client_options
+        self._client = client
+        self._aclient = async_client
+
+    @property
+    def client(self) -> GLMClient:
+        if self._client is None:
+            self._client = GLMClient(**self._options)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        if self._aclient is None:
+            self._aclient = AsyncGLMClient(**self._options)
+        return self._aclient
+
+    def _messages(self, messages: str | Sequence[ChatMessage | Mapping[str, Any]]) -> list[dict[str, Any]]:
+        if isinstance(messages, str):
+            return [{"role": "user", "content": messages}]
+        chat = [m for m in messages if isinstance(m, ChatMessage)]
+        if chat:
+            from glm_transport import get_model_info
+
+            return to_wire_messages(chat, get_model_info(self.model))
+        return [dict(m) for m in messages if isinstance(m, Mapping)]
+
+    def count(self, messages: str | Sequence[ChatMessage | Mapping[str, Any]]) -> int:
+        """Prompt tokens of a text (sent as one user message) or of a conversation."""
+        return self.client.tokenize(self._messages(messages), model=self.model).usage.prompt_tokens
+
+    async def acount(self, messages: str | Sequence[ChatMessage | Mapping[str, Any]]) -> int:
+        response = await self.async_client.tokenize(self._messages(messages), model=self.model)
+        return response.usage.prompt_tokens
+
+    def encode(self, text: str, *args: Any, **kwargs: Any) -> list[int]:
+        """``count(text)`` placeholder ids, for APIs that only take a tokenizer's length."""
+        return list(range(self.count(text)))
+
+    def __call__(self, text: str) -> list[int]:
+        return self.encode(text)
