@@ -25,6 +25,7 @@ from .errors import (
     GLMStreamError,
     GLMTimeoutError,
 )
+from .pair import ClientPair
 from .retry import RetryPolicy
 from .streaming import ChatStreamParser, StreamAccumulator
 from .types import ChatCompletion, ChatCompletionChunk, Usage
@@ -41,6 +42,7 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatStream",
     "ChatStreamParser",
+    "ClientPair",
     "GLMAPIStatusError",
     "GLMAuth",
     "GLMAuthenticationError",

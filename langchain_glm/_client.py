@@ -9,8 +9,6 @@ loop; clients passed in by the user are used and never closed.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 import httpx
@@ -18,69 +16,10 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from typing_extensions import Self
 
-from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport import AsyncGLMClient, ClientPair, GLMClient
 from glm_transport.config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 
-__all__ = ["ClientHolder", "GLMConnection"]
-
-
-class ClientHolder:
-    """The lazily made client pair of one model instance.
-
-    A copy of a model (``model_copy``, ``deepcopy``) gets a fresh, empty holder: it may carry
-    other settings, and two owners must never close each other's client.
-    """
-
-    __slots__ = ("__weakref__", "_async", "_lock", "_sync")
-
-    def __init__(self) -> None:
-        self._sync: GLMClient | None = None
-        self._async: AsyncGLMClient | None = None
-        self._lock = threading.Lock()
-
-    def __copy__(self) -> ClientHolder:
-        return ClientHolder()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> ClientHolder:
-        return ClientHolder()
-
-    def __reduce__(self) -> tuple[type[ClientHolder], tuple[()]]:
-        return ClientHolder, ()
-
-    def sync(self, settings: GLMConnection) -> GLMClient:
-        client = self._sync
-        if client is None:
-            with self._lock:
-                client = self._sync
-                if client is None:
-                    client = self._sync = GLMClient(http_client=settings.http_client, **settings.client_kwargs())
-                    # Closing the pool when the owner goes away avoids unclosed-socket warnings.
-                    weakref.finalize(self, client.close)
-        return client
-
-    def async_(self, settings: GLMConnection) -> AsyncGLMClient:
-        client = self._async
-        if client is None:
-            with self._lock:
-                client = self._async
-                if client is None:
-                    client = self._async = AsyncGLMClient(
-                        http_client=settings.http_async_client,
-                        max_concurrency=settings.max_concurrency,
-                        **settings.client_kwargs(),
-                    )
-        return client
-
-    def close(self) -> None:
-        client, self._sync = self._sync, None
-        if client is not None:
-            client.close()
-
-    async def aclose(self) -> None:
-        self.close()
-        client, self._async = self._async, None
-        if client is not None:
-            await client.aclose()
+__all__ = ["GLMConnection"]
 
 
 class GLMConnection(BaseModel):
@@ -94,9 +33,9 @@ class GLMConnection(BaseModel):
     timeout: float | httpx.Timeout | None = None
     """Seconds (connect, read between stream chunks, write); default 300 s, connect 8 s."""
     max_retries: int = 2
+    """Retries by the transport's one retry layer (429/overload/5xx/connection errors)."""
     total_timeout: float | None = None
     """Seconds for a whole call, retries and streaming included (``None``: no overall bound)."""
-    """Retries by the transport's one retry layer (429/overload/5xx/connection errors)."""
     default_headers: dict[str, str] | None = None
     use_jwt: bool = False
     """Sign a short-lived JWT with an ``id.secret`` key instead of sending the key."""
@@ -107,7 +46,7 @@ class GLMConnection(BaseModel):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` to send with; used, never closed."""
 
-    _clients: ClientHolder = PrivateAttr(default_factory=ClientHolder)
+    _clients: ClientPair = PrivateAttr(default_factory=ClientPair)
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -115,7 +54,7 @@ class GLMConnection(BaseModel):
         # BaseModel.__copy__ (model_copy) copies private attributes shallowly: without this the
         # copy would share, and could close, the original's clients.
         copied = super().__copy__()
-        copied._clients = ClientHolder()
+        copied._clients = ClientPair()
         return copied
 
     def client_kwargs(self) -> dict[str, Any]:
@@ -132,12 +71,16 @@ class GLMConnection(BaseModel):
     @property
     def client(self) -> GLMClient:
         """The ``GLMClient`` this instance owns (made on first use)."""
-        return self._clients.sync(self)
+        return self._clients.sync(lambda: GLMClient(http_client=self.http_client, **self.client_kwargs()))
 
     @property
     def async_client(self) -> AsyncGLMClient:
         """The ``AsyncGLMClient`` this instance owns (made on first use)."""
-        return self._clients.async_(self)
+        return self._clients.async_(
+            lambda: AsyncGLMClient(
+                http_client=self.http_async_client, max_concurrency=self.max_concurrency, **self.client_kwargs()
+            )
+        )
 
     def close(self) -> None:
         """Close the sync client's connections (a client passed in is left open)."""

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
-from glm_transport import AsyncGLMClient, GLMClient
 from glm_transport.catalog import EMBEDDING_MAX_BATCH
-from glm_transport.config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
+
+from ._client import GLMConnection
 
 __all__ = ["GLMEmbedding"]
 
 
-class GLMEmbedding(BaseEmbedding):
+class GLMEmbedding(GLMConnection, BaseEmbedding):
     """GLM embeddings over ``POST /embeddings`` (spec §7).
 
     Setup:
@@ -40,14 +39,6 @@ class GLMEmbedding(BaseEmbedding):
         default=None, description="embedding-3: 256, 512, 1024 or 2048 (default 2048); embedding-2: 1024."
     )
     max_concurrency: int = Field(default=4, gt=0, description="Async requests in flight at once.")
-    timeout: float | None = Field(default=None, description="Seconds; None: 300 s, 8 s to connect.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries after the first attempt.")
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="GLM API key.")
-    base_url: str | None = Field(default=None, description="Endpoint URL or name; from ZHIPUAI_BASE_URL.")
-
-    _client: GLMClient | None = PrivateAttr(default=None)
-    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _limit: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = PrivateAttr(default=None)
 
     def __init__(self, model_name: str | None = None, *, model: str | None = None, **kwargs: Any) -> None:
@@ -55,45 +46,14 @@ class GLMEmbedding(BaseEmbedding):
         name = model_name or model
         if name:
             kwargs["model_name"] = name
-        kwargs["api_key"] = resolve_api_key(kwargs.get("api_key"))
-        kwargs["base_url"] = resolve_base_url(kwargs.get("base_url"))
         super().__init__(**kwargs)
 
     @classmethod
     def class_name(cls) -> str:
         return "GLMEmbedding"
 
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-        }
-
-    @property
-    def client(self) -> GLMClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = GLMClient(**self._client_options())
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncGLMClient:
-        if self._aclient is None:
-            with self._lock:
-                if self._aclient is None:
-                    self._aclient = AsyncGLMClient(**self._client_options(), max_concurrency=self.max_concurrency)
-        return self._aclient
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    async def aclose(self) -> None:
-        if self._aclient is not None:
-            await self._aclient.aclose()
+    def _async_client_options(self) -> dict[str, Any]:
+        return {**self._client_options(), "max_concurrency": self.max_concurrency}
 
     def _options(self) -> dict[str, Any]:
         return {"model": self.model_name, "dimensions": self.dimensions, "batch_size": self.embed_batch_size}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +23,17 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model, PydanticProgramMode
 
-from glm_transport import AsyncGLMClient, GLMClient, get_model_info
+from glm_transport import get_model_info
 from glm_transport.catalog import ModelInfo
-from glm_transport.config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
 
+from ._client import GLMConnection
 from ._convert import (
     StreamState,
     completion_to_response,
@@ -56,7 +55,7 @@ __all__ = ["GLM"]
 _NOT_SENT = ("tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "_glm_tool_required")
 
 
-class GLM(FunctionCallingLLM):
+class GLM(GLMConnection, FunctionCallingLLM):
     """Zhipu AI / Z.ai GLM chat models (GLM-4.5 to GLM-5.x, vision and legacy ids).
 
     Setup:
@@ -115,72 +114,14 @@ class GLM(FunctionCallingLLM):
     web_search: bool | dict[str, Any] | None = Field(
         default=None, description="Add GLM's built-in web_search tool (True, or its options as a dict)."
     )
-    timeout: float | None = Field(default=None, description="Seconds; None: 300 s, 8 s to connect.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries after the first attempt.")
-    total_timeout: float | None = Field(
-        default=None, gt=0, description="Seconds for a whole call, retries and streaming included."
-    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields sent with every call (e.g. user_id, stop)."
     )
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="GLM API key.")
-    base_url: str | None = Field(default=None, description="Endpoint URL or name; from ZHIPUAI_BASE_URL.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
-
-    _client: GLMClient | None = PrivateAttr(default=None)
-    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _metadata: tuple[str, int | None, LLMMetadata] | None = PrivateAttr(default=None)
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Resolved once, here, so a missing key or a bad URL fails at construction with the
-        # transport's GLMConfigurationError rather than at the first call.
-        kwargs["api_key"] = resolve_api_key(kwargs.get("api_key"))
-        kwargs["base_url"] = resolve_base_url(kwargs.get("base_url"))
-        super().__init__(**kwargs)
 
     @classmethod
     def class_name(cls) -> str:
         return "GLM"
-
-    # ------------------------------------------------------------------ clients
-
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "total_timeout": self.total_timeout,
-            "default_headers": self.default_headers,
-        }
-
-    @property
-    def client(self) -> GLMClient:
-        """The ``GLMClient`` this model owns, made on first use."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = GLMClient(**self._client_options())
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncGLMClient:
-        """The ``AsyncGLMClient`` this model owns; its connection pool follows the running loop."""
-        if self._aclient is None:
-            with self._lock:
-                if self._aclient is None:
-                    self._aclient = AsyncGLMClient(**self._client_options())
-        return self._aclient
-
-    def close(self) -> None:
-        """Close the sync client's connections (the async ones: ``await aclose()``)."""
-        if self._client is not None:
-            self._client.close()
-
-    async def aclose(self) -> None:
-        if self._aclient is not None:
-            await self._aclient.aclose()
 
     # ------------------------------------------------------------------ metadata
 

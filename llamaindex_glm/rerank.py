@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from llama_index_instrumentation import get_dispatcher
 
-from glm_transport import AsyncGLMClient, GLMClient
-from glm_transport.config import resolve_api_key, resolve_base_url
 from glm_transport.types import RerankResponse
+
+from ._client import GLMConnection
 
 __all__ = ["GLMRerank"]
 
@@ -38,7 +37,7 @@ def reranked_nodes(
     return out
 
 
-class GLMRerank(BaseNodePostprocessor):
+class GLMRerank(GLMConnection, BaseNodePostprocessor):
     """Rerank retrieved nodes with GLM's ``rerank`` model.
 
     More than 128 nodes are sent in several requests (concurrently on the async path) and merged
@@ -68,61 +67,12 @@ class GLMRerank(BaseNodePostprocessor):
 
     model: str = Field(default="rerank", description="The rerank model id.")
     top_n: int | None = Field(default=2, ge=0, description="Nodes to keep, best first; None or 0 keeps all.")
-    api_key: SecretStr | None = Field(default=None, exclude=True, description="Else ZHIPUAI_API_KEY, ZAI_API_KEY.")
-    base_url: str | None = Field(default=None, description="A URL or endpoint name; else ZHIPUAI_BASE_URL.")
-    timeout: float | None = Field(default=None, description="Seconds per request.")
-    max_retries: int = Field(default=2, ge=0, description="Retries after the first attempt (in the transport).")
     keep_retrieval_score: bool = Field(default=False, description="Keep the retrieval score in node metadata.")
     metadata_mode: MetadataMode = Field(default=MetadataMode.EMBED, description="Which metadata the reranker sees.")
-
-    _client: GLMClient | None = PrivateAttr(default=None)
-    _async_client: AsyncGLMClient | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Resolved here, so a missing key or a bad URL fails at construction, not at the first query.
-        kwargs["api_key"] = resolve_api_key(kwargs.get("api_key"))
-        kwargs["base_url"] = resolve_base_url(kwargs.get("base_url"))
-        super().__init__(**kwargs)
 
     @classmethod
     def class_name(cls) -> str:
         return "GLMRerank"
-
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-        }
-
-    @property
-    def client(self) -> GLMClient:
-        """The synchronous transport client, made on first use."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = GLMClient(**self._client_options())
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncGLMClient:
-        """The asynchronous transport client, made on first use (rebuilt on a new event loop)."""
-        if self._async_client is None:
-            with self._lock:
-                if self._async_client is None:
-                    self._async_client = AsyncGLMClient(**self._client_options())
-        return self._async_client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    async def aclose(self) -> None:
-        self.close()
-        if self._async_client is not None:
-            await self._async_client.aclose()
 
     def _texts(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> tuple[str, list[str]]:
         if query_bundle is None:

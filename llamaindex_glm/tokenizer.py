@@ -15,7 +15,7 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport import AsyncGLMClient, ClientPair, GLMClient
 
 from ._convert import to_wire_messages
 
@@ -79,20 +79,23 @@ class GLMEndpointTokenizer:
     ) -> None:
         self.model = model
         self._options = client_options
-        self._client = client
-        self._aclient = async_client
+        self._given = (client, async_client)  # used, never closed by us
+        self._clients = ClientPair()
 
     @property
     def client(self) -> GLMClient:
-        if self._client is None:
-            self._client = GLMClient(**self._options)
-        return self._client
+        return self._given[0] or self._clients.sync(lambda: GLMClient(**self._options))
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        if self._aclient is None:
-            self._aclient = AsyncGLMClient(**self._options)
-        return self._aclient
+        return self._given[1] or self._clients.async_(lambda: AsyncGLMClient(**self._options))
+
+    def close(self) -> None:
+        """Close the clients this tokenizer made (not the ones passed in)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
 
     def _messages(self, messages: str | Sequence[ChatMessage | Mapping[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(messages, str):

@@ -9,7 +9,7 @@ from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSp
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.json_schema import SkipJsonSchema
 
-from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport import AsyncGLMClient, ClientPair, GLMClient
 from glm_transport.config import resolve_api_key, resolve_base_url
 from glm_transport.types import WebSearchResponse
 
@@ -111,31 +111,23 @@ class GLMWebSearchToolSpec(BaseToolSpec):
             }.items()
             if value is not None
         }
-        self._client: GLMClient | None = None
-        self._async_client: AsyncGLMClient | None = None
+        self._clients = ClientPair()
 
     @property
     def client(self) -> GLMClient:
         """The synchronous transport client, made on first use."""
-        if self._client is None:
-            self._client = GLMClient(**self._client_options)
-        return self._client
+        return self._clients.sync(lambda: GLMClient(**self._client_options))
 
     @property
     def async_client(self) -> AsyncGLMClient:
         """The asynchronous transport client, made on first use (rebuilt on a new event loop)."""
-        if self._async_client is None:
-            self._async_client = AsyncGLMClient(**self._client_options)
-        return self._async_client
+        return self._clients.async_(lambda: AsyncGLMClient(**self._client_options))
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
-        self.close()
-        if self._async_client is not None:
-            await self._async_client.aclose()
+        await self._clients.aclose()
 
     def get_metadata_from_fn_name(
         self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None

@@ -605,8 +605,8 @@ def test_named_endpoints(name: str, url: str) -> None:
 
 def test_clients_are_lazy_owned_and_configured(make_llm: Callable[..., GLM]) -> None:
     llm = make_llm(timeout=12.5, max_retries=4, default_headers={"X-Trace": "1"})
-    assert llm._client is None
-    assert llm._aclient is None
+    assert llm._clients._sync is None
+    assert llm._clients._async is None
     client = llm.client
     assert isinstance(client, GLMClient)
     assert llm.client is client

@@ -106,7 +106,7 @@ def test_in_a_query_engine(run: Runner, glm_env: LocalGLMServer, offline_tokeniz
     [body] = bodies(glm_env, "/rerank")
     assert sorted(body["documents"]) == sorted(TEXTS.values())
     # ``aquery`` reaches the native ``_apostprocess_nodes``: the sync client is never made.
-    assert (reranker._client is None) == (run.mode == "async")
+    assert (reranker._clients._sync is None) == (run.mode == "async")
 
 
 class _Collect(BaseEventHandler):

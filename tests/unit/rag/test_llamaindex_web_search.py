@@ -44,7 +44,7 @@ def test_to_tool_list_gives_one_tool_with_a_native_async_function(run: Runner, g
     assert not output.is_error
     assert [r["link"] for r in output.raw_output] == [f"https://example.com/zhipu-rerank/{i}" for i in (1, 2, 3)]
     assert "https://example.com/zhipu-rerank/3" in output.content
-    assert (spec._client is None) == (run.mode == "async")
+    assert (spec._clients._sync is None) == (run.mode == "async")
 
 
 def test_bad_input_fails_before_sending(run: Runner, glm_env: LocalGLMServer) -> None:

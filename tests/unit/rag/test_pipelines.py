@@ -127,7 +127,7 @@ def test_llamaindex_rag_retrieves_reranks_and_answers_from_cited_sources(
     assert str(response).startswith("Hello! You said:")
     paths = [r.path.rsplit("/", 1)[-1] for r in glm_env.requests]
     assert paths[-2:] == ["rerank", "completions"]
-    assert (reranker._client is None) == (run.mode == "async")
+    assert (reranker._clients._sync is None) == (run.mode == "async")
 
 
 async def test_llamaindex_function_agent_searches_the_web_and_answers(glm_env: LocalGLMServer) -> None:
@@ -149,4 +149,4 @@ async def test_llamaindex_function_agent_searches_the_web_and_answers(glm_env: L
     assert "https://example.com/zhipu/1" in str(output.response.content)
     [search_body] = bodies(glm_env, "/web_search")
     assert search_body["count"] == 3
-    assert spec._client is None  # the agent used the native async function
+    assert spec._clients._sync is None  # the agent used the native async function

@@ -10,7 +10,7 @@ def test_glm_transport_public_names() -> None:
     assert sorted(glm_transport.__all__) == sorted(
         [
             *("CHINA", "CHINA_CODING", "ENDPOINTS", "INTERNATIONAL", "INTERNATIONAL_CODING"),
-            *("AsyncChatStream", "AsyncGLMClient", "ChatStream", "GLMClient", "GLMAuth", "RetryPolicy"),
+            *("AsyncChatStream", "AsyncGLMClient", "ChatStream", "GLMClient", "GLMAuth", "RetryPolicy", "ClientPair"),
             *("ChatCompletion", "ChatCompletionChunk", "ChatStreamParser", "StreamAccumulator", "Usage"),
             *("GLMError", "GLMAPIStatusError", "GLMAuthenticationError", "GLMBadRequestError"),
             *("GLMConfigurationError", "GLMConnectionError", "GLMContentFilterError", "GLMContextWindowExceededError"),
