@@ -382,3 +382,14 @@ def test_extra_headers_are_sent_on_every_call_but_cannot_replace_auth(
     for recorded in glm_server.requests:
         assert recorded.headers["x-app"] == "demo"
         assert recorded.headers["authorization"] == "Bearer test-key"
+
+
+def test_a_client_dropped_without_close_releases_its_connections(glm_server: LocalGLMServer) -> None:
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        assert GLMClient(api_key="test-key", base_url=glm_server.base_url).chat(HELLO).message.content
+        gc.collect()
+    assert glm_server.wait_for_idle() and glm_server.open_connections == 0
