@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -99,18 +99,30 @@ def _to_wire(message: BaseMessage, info: ModelInfo, preserve_thinking: bool) -> 
     )
 
 
-def _text(content: str | list[Any], role: str) -> str:
+def _joined(content: str | list[Any], other: Callable[[dict[str, Any]], str]) -> str:
+    """The text of ``content``; ``other(block)`` stands for each block that is not text."""
     if isinstance(content, str):
         return content
-    texts = []
+    parts = []
     for block in content:
         if isinstance(block, str):
-            texts.append(block)
+            parts.append(block)
         elif block.get("type") == "text":
-            texts.append(block.get("text", ""))
-        elif role != "assistant":
-            raise _invalid(f"GLM {role} messages take text only, got a {block.get('type')!r} content block")
-    return "".join(texts)
+            parts.append(block.get("text", ""))
+        else:
+            parts.append(other(block))
+    return "".join(parts)
+
+
+def _text(content: str | list[Any], role: str) -> str:
+    """System, user-as-text and assistant content: text blocks only (an assistant's others are dropped)."""
+
+    def other(block: dict[str, Any]) -> str:
+        if role == "assistant":
+            return ""
+        raise _invalid(f"GLM {role} messages take text only, got a {block.get('type')!r} content block")
+
+    return _joined(content, other)
 
 
 def _user_content(content: str | list[Any], info: ModelInfo) -> str | list[dict[str, Any]]:
@@ -168,17 +180,8 @@ def _media_url(block: Mapping[str, Any], what: str, *, allow_base64: bool = True
 
 
 def _tool_content(content: str | list[Any]) -> str:
-    if isinstance(content, str):
-        return content
-    texts = []
-    for block in content:
-        if isinstance(block, str):
-            texts.append(block)
-        elif block.get("type") == "text":
-            texts.append(block.get("text", ""))
-        else:
-            texts.append(json.dumps(block, ensure_ascii=False, default=str))
-    return "".join(texts)
+    """Tool content is a string on the wire (spec §3.2): non-text blocks go as JSON."""
+    return _joined(content, lambda block: json.dumps(block, ensure_ascii=False, default=str))
 
 
 def _assistant(message: AIMessage, preserve_thinking: bool) -> dict[str, Any]:

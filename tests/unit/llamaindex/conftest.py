@@ -5,8 +5,8 @@ written once and parametrized over sync, async and streaming."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from llama_index.core import Settings
@@ -15,8 +15,27 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, Completi
 from glm_transport.testing import LocalGLMServer
 from llamaindex_glm import GLM, GLMEmbedding, GLMTokenizer
 
+T = TypeVar("T")
+
 CHAT_MODES = ("chat", "achat", "stream_chat", "astream_chat")
 COMPLETE_MODES = ("complete", "acomplete", "stream_complete", "astream_complete")
+
+
+async def with_peak_connections(server: LocalGLMServer, work: Awaitable[T]) -> tuple[T, int]:
+    """``work``'s result and the most connections the server had open at once while it ran
+    (sampled on the same event loop, so a blocked loop would show as no overlap)."""
+    seen: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            seen.append(server.open_connections)
+            await asyncio.sleep(0.005)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        return await work, max(seen, default=0)
+    finally:
+        sampler.cancel()
 
 
 def run_chat(llm: GLM, mode: str, messages: list[ChatMessage], **kwargs: Any) -> list[ChatResponse]:

@@ -15,6 +15,8 @@ from glm_transport import GLMBadRequestError, GLMConfigurationError, GLMInvalidR
 from glm_transport.testing import LocalGLMServer, Reply
 from llamaindex_glm import GLMEmbedding
 
+from .conftest import with_peak_connections
+
 TEXTS = [f"document number {i} about llamas and alpacas" for i in range(150)]
 
 
@@ -96,22 +98,13 @@ async def test_async_batches_run_concurrently_with_a_bound(
     # more than three connections, and does see three at once.
     embedding = make_embedding(embed_batch_size=8, max_concurrency=3)
     glm_server.fail_times(8, Reply.slow(0.2))
-    seen: list[int] = []
-
-    async def sample() -> None:
-        while True:
-            seen.append(glm_server.open_connections)
-            await asyncio.sleep(0.005)
-
-    sampler = asyncio.create_task(sample())
     try:
-        vectors = await embedding.aget_text_embedding_batch(TEXTS[:64])
+        vectors, peak = await with_peak_connections(glm_server, embedding.aget_text_embedding_batch(TEXTS[:64]))
     finally:
-        sampler.cancel()
         await embedding.aclose()
     assert len(vectors) == 64
     assert len(embedding_requests(glm_server)) == 8
-    assert max(seen) == 3
+    assert peak == 3
 
 
 def test_similar_texts_are_close(make_embedding: Callable[..., GLMEmbedding]) -> None:

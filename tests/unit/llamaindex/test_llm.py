@@ -34,7 +34,7 @@ from glm_transport import (
 from glm_transport.testing import LocalGLMServer, Reply
 from llamaindex_glm import GLM, GLMTokenizer
 
-from .conftest import CHAT_MODES, COMPLETE_MODES, run_chat, run_complete
+from .conftest import CHAT_MODES, COMPLETE_MODES, run_chat, run_complete, with_peak_connections
 
 # A 1x1 transparent PNG.
 PNG = base64.b64decode(
@@ -536,21 +536,13 @@ def test_a_transient_429_is_retried(make_llm: Callable[..., GLM], glm_server: Lo
 async def test_async_calls_do_not_block_the_event_loop(llm: GLM, glm_server: LocalGLMServer) -> None:
     # Both calls are held 0.3 s by the server; a sampler on the same loop sees them in flight at once.
     glm_server.enqueue(Reply.slow(0.3), Reply.slow(0.3))
-    seen: list[int] = []
-
-    async def sample() -> None:
-        while True:
-            seen.append(glm_server.open_connections)
-            await asyncio.sleep(0.005)
-
-    sampler = asyncio.create_task(sample())
     try:
-        responses = await asyncio.gather(llm.achat([user("one")]), llm.achat([user("two")]))
+        both = asyncio.gather(llm.achat([user("one")]), llm.achat([user("two")]))
+        responses, peak = await with_peak_connections(glm_server, both)
     finally:
-        sampler.cancel()
         await llm.aclose()
     assert {r.message.content for r in responses} == {"Hello! You said: one", "Hello! You said: two"}
-    assert max(seen) == 2
+    assert peak == 2
 
 
 def test_breaking_out_of_a_stream_releases_the_connection(llm: GLM, glm_server: LocalGLMServer) -> None:
