@@ -11,6 +11,7 @@ from typing import Any
 
 from .catalog import ModelInfo, get_model_info
 from .errors import GLMInvalidRequestError
+from .mcp import reveal_tool
 from .types import ChatCompletionRequest
 
 __all__ = [
@@ -169,7 +170,8 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
     if tools and info.known and not info.tools:
         raise _fail(f"model {info.id!r} does not support tool calling")
     checked = []
-    for position, tool in enumerate(tools):
+    for position, declared in enumerate(tools):
+        tool = reveal_tool(declared)  # an MCP declaration's secret headers enter the body only here
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if kind in _BUILTIN_TOOLS:
             if not isinstance(tool.get(kind), Mapping):
