@@ -93,10 +93,10 @@ def mcp_tool(
             server_url=server_url,
             transport=transport,
             allowed_tools=tuple(allowed_tools),
-            headers={name: SecretStr(str(v)) if not isinstance(v, SecretStr) else v for name, v in (headers or {}).items()},
+            headers={name: v if isinstance(v, SecretStr) else SecretStr(str(v)) for name, v in (headers or {}).items()},
         )
     except ValueError as exc:
-        errors = getattr(exc, "errors", lambda: [])()
+        errors: list[Any] = getattr(exc, "errors", list)()
         what = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
         raise GLMInvalidRequestError(f"bad MCP tool declaration ({what})") from None
 

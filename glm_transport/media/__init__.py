@@ -1,6 +1,8 @@
 """Documents, images, video and MCP: GLM's file parser, CogView, CogVideoX, document parts for chat and
 the server-side ``mcp`` tool declaration (docs/wire-notes.md §3.3, §3.4, §13)."""
 
+from glm_transport.mcp import MCPServerTool, mcp_tool, reveal_tool
+
 from ._flow import GLMTaskFailedError, PollPolicy, TaskProgress
 from .documents import document_part
 from .generation import (
@@ -11,7 +13,6 @@ from .generation import (
     ImageGenerator,
     VideoGenerator,
 )
-from ..mcp import MCPServerTool, mcp_tool, reveal_tool
 from .parser import AsyncFileParser, FileParser, ParsedFile, ParseFailure, ParseProgress, check_parse_input
 
 __all__ = [

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from .._base import BaseGLMClient, new_request_id
-from ..client import AsyncGLMClient, GLMClient
-from ..errors import GLMError, GLMInvalidRequestError, GLMTimeoutError
+from glm_transport._base import BaseGLMClient, new_request_id
+from glm_transport.client import AsyncGLMClient, GLMClient
+from glm_transport.errors import GLMError, GLMInvalidRequestError, GLMTimeoutError
 
 __all__ = [
     "Call",

@@ -13,8 +13,8 @@ import base64
 import binascii
 import mimetypes
 
-from ..catalog import ModelInfo, list_models
-from ..errors import GLMInvalidRequestError
+from glm_transport.catalog import ModelInfo, list_models
+from glm_transport.errors import GLMInvalidRequestError
 
 __all__ = ["MAX_DOCUMENT_BYTES", "document_part"]
 

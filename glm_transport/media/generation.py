@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._base import BaseGLMClient, new_request_id
-from ..client import AsyncGLMClient, GLMClient
-from ..errors import GLMContentFilterError, GLMInvalidRequestError
+from glm_transport._base import BaseGLMClient, new_request_id
+from glm_transport.client import AsyncGLMClient, GLMClient
+from glm_transport.errors import GLMContentFilterError, GLMInvalidRequestError
+
 from ._flow import (
     Flow,
     GLMTaskFailedError,
@@ -30,12 +31,12 @@ from ._flow import (
 )
 
 __all__ = [
+    "AsyncImageGenerator",
+    "AsyncVideoGenerator",
     "GeneratedImage",
     "GeneratedVideo",
     "ImageGenerator",
     "VideoGenerator",
-    "AsyncImageGenerator",
-    "AsyncVideoGenerator",
     "image_body",
     "video_body",
 ]

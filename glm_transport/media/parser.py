@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from .._base import BaseGLMClient
-from ..client import AsyncGLMClient, GLMClient
-from ..errors import GLMError, GLMInvalidRequestError
+from glm_transport._base import BaseGLMClient
+from glm_transport.client import AsyncGLMClient, GLMClient
+from glm_transport.errors import GLMError, GLMInvalidRequestError
+
 from ._flow import (
     Flow,
     GLMTaskFailedError,
@@ -52,19 +53,40 @@ TIERS: tuple[str, ...] = ("lite", "expert", "prime", "prime-sync")
 MB = 1024 * 1024
 
 # Types per tier (docs/wire-notes.md §13.3).
-_LITE = frozenset("pdf docx doc xls xlsx ppt pptx png jpg jpeg csv txt md".split())
-_PRIME = _LITE | frozenset("html bmp gif webp heic eps icns im pcx ppm tiff xbm heif jp2".split())
+_LITE = frozenset(("pdf", "docx", "doc", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "csv", "txt", "md"))
+_PRIME = _LITE | frozenset(
+    ("html", "bmp", "gif", "webp", "heic", "eps", "icns", "im", "pcx", "ppm", "tiff", "xbm", "heif", "jp2")
+)
 TYPES: dict[str, frozenset[str]] = {
     "lite": _LITE,
     "expert": frozenset({"pdf"}),
     "prime": _PRIME,
     "prime-sync": _PRIME | {"wps"},
 }
-_IMAGES = frozenset("png jpg jpeg bmp gif webp heic eps icns im pcx ppm tiff xbm heif jp2".split())
+_IMAGES = frozenset(
+    (
+        "png",
+        "jpg",
+        "jpeg",
+        "bmp",
+        "gif",
+        "webp",
+        "heic",
+        "eps",
+        "icns",
+        "im",
+        "pcx",
+        "ppm",
+        "tiff",
+        "xbm",
+        "heif",
+        "jp2",
+    )
+)
 # prime-sync caps are documented (§13.3). The task tiers have none of their own on the parser page, so
 # they take the file API's ``file-extract`` limits, 50 MB and 5 MB for images (§13.1): inferred.
-_SYNC_BIG = frozenset("wps pdf doc docx ppt pptx".split())
-_SYNC_SMALL = frozenset("md txt xls xlsx csv".split())
+_SYNC_BIG = frozenset(("wps", "pdf", "doc", "docx", "ppt", "pptx"))
+_SYNC_SMALL = frozenset(("md", "txt", "xls", "xlsx", "csv"))
 _MIME = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -296,9 +318,7 @@ class AsyncFileParser(_ParserSettings):
         super().__init__(tier, **kwargs)
         self.client = client
 
-    async def parse(
-        self, file: FileInput, *, on_progress: Callable[[TaskProgress], None] | None = None
-    ) -> ParsedFile:
+    async def parse(self, file: FileInput, *, on_progress: Callable[[TaskProgress], None] | None = None) -> ParsedFile:
         return await adrive(self.client, self._flow(self.client, file, on_progress))
 
     async def parse_many(
@@ -332,4 +352,3 @@ class _Counter:
             self.done += 1
             if self._callback is not None:
                 self._callback(ParseProgress(self.done, self.total, outcome.name, outcome.ok))
-

@@ -27,8 +27,8 @@ from .documents import extract_text
 __all__ = ["route"]
 
 MEDIA_HOST = "https://local.glm.invalid"
-_LITE = set("pdf docx doc xls xlsx ppt pptx png jpg jpeg csv txt md".split())
-_PRIME = _LITE | set("html bmp gif webp heic eps icns im pcx ppm tiff xbm heif jp2".split())
+_LITE = {"pdf", "docx", "doc", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "csv", "txt", "md"}
+_PRIME = _LITE | {"html", "bmp", "gif", "webp", "heic", "eps", "icns", "im", "pcx", "ppm", "tiff", "xbm", "heif", "jp2"}
 _PARSER_TYPES = {"lite": _LITE, "expert": {"pdf"}, "prime": _PRIME, "prime-sync": _PRIME | {"wps"}}
 _IMAGE_MODELS = ("cogview-3", "cogview-3-flash", "cogview-4", "cogview-4-250304", "glm-image")
 _VIDEO_SIZES = ("1280x720", "720x1280", "1024x1024", "1920x1080", "1080x1920", "2048x1080", "3840x2160")
