@@ -11,8 +11,7 @@ import pytest
 
 from glm_transport import AsyncGLMClient, GLMClient
 from glm_transport.testing import LocalGLMServer
-
-from ..rag.support import Runner
+from tests.unit.rag.support import Runner
 
 
 class Mode:

@@ -82,7 +82,7 @@ def test_a_path_on_disk_is_read_and_named(mode: Mode, tmp_path: pytest.TempPathF
             "notes.docx",
             10,
             "expert",
-            "the expert parser cannot read 'notes.docx' (.docx): it takes pdf; the lite, prime, prime-sync tier takes it",
+            "cannot read 'notes.docx' (.docx): it takes pdf; the lite, prime, prime-sync tier takes it",
         ),
         ("page.html", 10, "lite", "the prime, prime-sync tier takes it"),
         ("archive.zip", 10, "prime", "cannot read 'archive.zip' (.zip)"),
