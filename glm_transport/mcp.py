@@ -2,7 +2,8 @@
 server, lists its tools and calls them; the answer carries ``mcp_list_tools`` / ``mcp_call`` entries.
 
 ``MCPServerTool`` declares one server. Header values (an ``Authorization`` token, say) are
-``SecretStr``: no repr, ``str``, JSON dump or pickle of the declaration shows them. The adapters keep
+``SecretStr``: no repr, ``str``, log line or JSON dump of the declaration shows them (a pickle keeps
+them, as pydantic's ``SecretStr`` does, so a copy in another process still works). The adapters keep
 the declaration object itself in a bound model's arguments and the transport turns it into the wire
 dict (``to_wire``) only while it builds the request body.
 """
