@@ -130,7 +130,16 @@ class GLMFileParserReader(GLMConnection, BasePydanticReader):
                     **({"download_url": outcome.download_url} if outcome.download_url else {}),
                     **(extra_info or {}),
                 }
-                documents.append(Document(text=outcome.text or "", metadata=metadata))
+                # Task ids and tiers help tracing, not answering: keep them out of prompts and vectors.
+                hidden = [key for key in metadata if key not in ("file_name", *(extra_info or {}))]
+                documents.append(
+                    Document(
+                        text=outcome.text or "",
+                        metadata=metadata,
+                        excluded_llm_metadata_keys=hidden,
+                        excluded_embed_metadata_keys=hidden,
+                    )
+                )
         return documents
 
     def load_data(
