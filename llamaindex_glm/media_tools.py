@@ -81,8 +81,8 @@ class GLMMediaToolSpec(BaseToolSpec):
         timeout: float | None = None,
         max_retries: int = 2,
     ) -> None:
-        self._image = {"size": image_size, "quality": image_quality}
-        self._video = {
+        self._image: dict[str, Any] = {"size": image_size, "quality": image_quality}
+        self._video: dict[str, Any] = {
             "quality": video_quality,
             "size": video_size,
             "fps": video_fps,

@@ -94,7 +94,7 @@ class GLMFileParserReader(GLMConnection, BasePydanticReader):
     def _progress(self, total: int) -> tuple[Callable[[ParseProgress], None], Callable[[], None]]:
         bar = None
         if self.show_progress and total > 1:
-            from tqdm.auto import tqdm  # a llama-index-core dependency
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]  # a llama-index-core dependency
 
             bar = tqdm(total=total, desc="Parsing files")
 

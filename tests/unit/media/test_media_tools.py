@@ -24,7 +24,8 @@ def test_the_image_tool_returns_the_url(run: Runner, glm_env: LocalGLMServer) ->
 
     assert result["url"].endswith(".png") and result["urls"] == [result["url"]]
     [body] = bodies(glm_env, "/images/generations")
-    assert body == {**body, "model": "cogview-4-250304", "prompt": "a lighthouse at dawn", "size": "1024x1024", "quality": "hd"}
+    expected = {"model": "cogview-4-250304", "prompt": "a lighthouse at dawn", "size": "1024x1024", "quality": "hd"}
+    assert body == {**body, **expected}
 
 
 def test_the_video_tool_polls_to_the_video_and_reports_progress(run: Runner, glm_env: LocalGLMServer) -> None:
