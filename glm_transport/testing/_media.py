@@ -46,6 +46,8 @@ def route(app: Any, method: str, path: str, headers: Mapping[str, str], body: by
         "/videos/generations": lambda: _video(tasks, parse_body(body)),
     }
     result, poll = _RESULT.match(path), _ASYNC.match(path)
+    if poll is not None and tasks.kind_of(poll[1]) in (None, "parser"):
+        poll = None  # not one of ours: another route (async chat, say) may know the id
     if path not in posts and result is None and poll is None:
         return None
     want = "POST" if path in posts else "GET"
@@ -57,7 +59,7 @@ def route(app: Any, method: str, path: str, headers: Mapping[str, str], body: by
             raise invalid("format_type", "must be text or download_link")
         return json_plan(200, _parser_view(tasks.poll(result[1], ("parser",)), result[2]))
     if poll is not None:
-        return json_plan(200, tasks.poll(poll[1], ("video",)))
+        return json_plan(200, tasks.poll(poll[1], ("video", "image", "chat")))
     return json_plan(200, posts[path]())
 
 

@@ -1,6 +1,7 @@
 """Server-side tasks (docs/wire-notes.md §13.3-13.5): one registry per server, keyed by task id, that
 any endpoint making a task (parser, video; async chat may join) adds to, and ``GET /async-result/{id}``
-reads. A task answers "still running" for ``pending_polls`` polls, then its final body.
+reads. A task answers "still running" for ``pending_polls`` polls, then its final body. An id the
+registry does not know is left to the other routes, so another module may serve its own tasks there.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class TaskRegistry:
                 task.polls_left -= 1
                 return task.running()
         return task.final()
+
+    def kind_of(self, task_id: str) -> str | None:
+        with self._lock:
+            task = self._tasks.get(task_id)
+        return None if task is None else task.kind
 
     def clear(self) -> None:
         with self._lock:
