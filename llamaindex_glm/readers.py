@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,6 +157,10 @@ class GLMFileParserReader(GLMConnection, BasePydanticReader):
         finally:
             done()
         return self._documents(files, outcomes, extra_info)
+
+    def lazy_load_data(self, *args: Any, **kwargs: Any) -> Iterable[Document]:
+        """``load_data``'s documents one by one (the files are parsed together first)."""
+        return iter(self.load_data(*args, **kwargs))
 
     async def aload_data(
         self,

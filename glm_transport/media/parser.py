@@ -176,11 +176,12 @@ class ParsedFile:
 
 @dataclass(frozen=True)
 class ParseFailure:
-    """A file of a ``parse_many`` call that could not be parsed; ``error`` says why."""
+    """A file of a ``parse_many`` call that could not be parsed; ``error`` says why (a ``GLMError``, or
+    an ``OSError`` for a file that could not be read)."""
 
     name: str
     tier: str
-    error: GLMError
+    error: GLMError | OSError
 
     @property
     def ok(self) -> bool:
@@ -265,7 +266,7 @@ class _ParserSettings:
     def _flow(self, client: BaseGLMClient, file: FileInput, on_task: Any) -> Flow[ParsedFile]:
         return parse_flow(client, file, self.tier, self.result, self.policy, on_task)
 
-    def _outcome(self, file: FileInput, error: GLMError) -> ParseFailure:
+    def _outcome(self, file: FileInput, error: GLMError | OSError) -> ParseFailure:
         name = file[0] if isinstance(file, tuple) else Path(file).name
         return ParseFailure(str(name), self.tier, error)
 
@@ -300,7 +301,7 @@ class FileParser(_ParserSettings):
         def one(file: FileInput) -> ParsedFile | ParseFailure:
             try:
                 outcome: ParsedFile | ParseFailure = self.parse(file)
-            except GLMError as exc:
+            except (GLMError, OSError) as exc:
                 outcome = self._outcome(file, exc)
             counter.finished(outcome)
             return outcome
@@ -332,7 +333,7 @@ class AsyncFileParser(_ParserSettings):
             async with gate:
                 try:
                     outcome: ParsedFile | ParseFailure = await self.parse(file)
-                except GLMError as exc:
+                except (GLMError, OSError) as exc:
                     outcome = self._outcome(file, exc)
             counter.finished(outcome)
             return outcome

@@ -160,6 +160,15 @@ def test_many_files_keep_input_order_and_a_failure_loses_nothing(mode: Mode, glm
     assert [p.ok for p in progress if p.name == "b.pdf"] == [False]
 
 
+def test_a_missing_file_among_many_is_reported_in_its_place(mode: Mode, tmp_path: pytest.TempPathFactory) -> None:
+    missing = tmp_path / "gone.pdf"  # type: ignore[operator]
+    outcomes = mode(parser(mode).parse_many([("a.txt", b"alpha"), missing]))
+
+    assert isinstance(outcomes[0], ParsedFile) and outcomes[0].text == "alpha"
+    assert isinstance(outcomes[1], ParseFailure) and isinstance(outcomes[1].error, FileNotFoundError)
+    assert outcomes[1].name == "gone.pdf"
+
+
 def test_many_files_are_parsed_at_most_max_concurrency_at_a_time(mode: Mode, glm_server: LocalGLMServer) -> None:
     glm_server._app.tasks.pending_polls = 3
     # A file is in flight from its task's creation until its progress report.
