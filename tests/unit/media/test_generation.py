@@ -99,7 +99,7 @@ def test_a_blocked_prompt_raises_the_content_filter_error(mode: Mode) -> None:
 
 
 def test_a_video_task_is_polled_to_its_video_and_cover(mode: Mode, glm_server: LocalGLMServer) -> None:
-    glm_server._app.tasks.pending_polls = 2
+    glm_server.task_polls = 2
     seen = []
     generator = mode.make(VideoGenerator, AsyncVideoGenerator, "cogvideox-3", poll=FAST, duration=5)
     video = mode(generator.generate("waves on a beach", on_progress=seen.append, size="1920x1080"))
@@ -121,7 +121,7 @@ def test_a_failed_video_task_raises(mode: Mode) -> None:
 
 
 def test_video_polling_stops_at_the_deadline(mode: Mode, glm_server: LocalGLMServer) -> None:
-    glm_server._app.tasks.pending_polls = 1000
+    glm_server.task_polls = 1000
     generator = mode.make(
         VideoGenerator, AsyncVideoGenerator, poll=PollPolicy(timeout=0.2, initial=0.05, max_interval=0.05)
     )

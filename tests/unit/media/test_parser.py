@@ -36,7 +36,7 @@ def parser(mode: Mode, tier: str = "lite", **kwargs: object) -> FileParser:
 def test_a_task_tier_uploads_then_polls_until_the_text_is_ready(
     mode: Mode, glm_server: LocalGLMServer, tier: str
 ) -> None:
-    glm_server._app.tasks.pending_polls = 2
+    glm_server.task_polls = 2
     seen = []
     parsed = mode(parser(mode, tier).parse(("report.pdf", PDF), on_progress=seen.append))
 
@@ -118,7 +118,7 @@ def test_a_failed_task_raises_with_its_task_id(mode: Mode) -> None:
 
 
 def test_polling_stops_at_the_deadline(mode: Mode, glm_server: LocalGLMServer) -> None:
-    glm_server._app.tasks.pending_polls = 1000
+    glm_server.task_polls = 1000
     slow = PollPolicy(timeout=0.2, initial=0.05, max_interval=0.05)
     with pytest.raises(GLMTimeoutError, match="still 'processing'"):
         mode(parser(mode, poll=slow).parse(("report.pdf", PDF)))
@@ -170,7 +170,7 @@ def test_a_missing_file_among_many_is_reported_in_its_place(mode: Mode, tmp_path
 
 
 def test_many_files_are_parsed_at_most_max_concurrency_at_a_time(mode: Mode, glm_server: LocalGLMServer) -> None:
-    glm_server._app.tasks.pending_polls = 3
+    glm_server.task_polls = 3
     # A file is in flight from its task's creation until its progress report.
     live, peak, lock = [0], [0], threading.Lock()
 
