@@ -4,6 +4,9 @@ PDF (plus a DOCX) made here, parsed, indexed and answered from in each framework
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+
 import pytest
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -33,8 +36,17 @@ def folder(tmp_path: pytest.TempPathFactory) -> object:
 
 
 @pytest.fixture
-def offline_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+def offline_tokenizer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """GLM's offline tokenizer, and an event loop for LlamaIndex's sync token estimate (it runs a
+    coroutine on ``asyncio.get_event_loop()``): ours, closed afterwards, not one left behind."""
     monkeypatch.setattr(Settings, "_tokenizer", GLMTokenizer())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def loader_run(run: Runner, loader: GLMFileParserLoader) -> list[object]:
