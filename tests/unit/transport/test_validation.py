@@ -92,8 +92,6 @@ def test_builtin_tools_and_vision_content_pass_for_models_that_take_them() -> No
     assert normalize_chat_request(req(tools=tools), stream=False)["tools"] == tools
 
 
-
-
 @pytest.mark.parametrize(
     ("texts", "dimensions", "match"),
     [
