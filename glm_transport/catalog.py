@@ -180,7 +180,7 @@ _MODELS: tuple[ModelInfo, ...] = (
     ),
     ModelInfo("autoglm-phone", max_output_tokens=4_096, vision=True),
     ModelInfo("autoglm-phone-multilingual", max_output_tokens=4_096, vision=True),
-    ModelInfo("glm-4-voice", max_output_tokens=4_096, tools=False, json_mode=False),
+    ModelInfo("glm-4-voice", max_output_tokens=4_096, default_max_tokens=1_024, tools=False, json_mode=False),
     ModelInfo("charglm-4", max_output_tokens=4_096, tools=False, json_mode=False),
     ModelInfo("emohaa", max_output_tokens=4_096, tools=False, json_mode=False),
     ModelInfo(

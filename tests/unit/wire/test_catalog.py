@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 import uuid
 import warnings
 from typing import Any
 
 import pytest
+import typing_extensions
 
 from glm_transport import GLMClient, get_model_info, list_models
+from glm_transport import types as wire_types
 from glm_transport.catalog import ModelInfo, lookup_model
 from glm_transport.testing import LocalGLMServer
 from glm_transport.validation import normalize_chat_request
@@ -112,3 +115,27 @@ def test_model_info_has_no_write_only_fields() -> None:
         "max_batch",
         "known",
     }
+
+
+def _typed_dicts_reachable_from(root: type) -> set[str]:
+    seen: set[str] = set()
+    todo: list[Any] = [root]
+    while todo:
+        tp = todo.pop()
+        if typing_extensions.is_typeddict(tp):
+            if tp.__name__ in seen:
+                continue
+            seen.add(tp.__name__)
+            todo.extend(typing.get_type_hints(tp).values())
+        else:
+            todo.extend(typing.get_args(tp))
+    return seen
+
+
+def test_every_request_typeddict_is_part_of_the_chat_request() -> None:
+    declared = {
+        name
+        for name, value in vars(wire_types).items()
+        if typing_extensions.is_typeddict(value) and value.__module__ == wire_types.__name__
+    }
+    assert declared == _typed_dicts_reachable_from(wire_types.ChatCompletionRequest)
