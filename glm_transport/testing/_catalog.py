@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 K = 1024
 MAX_TOKENS = 131_072  # the documented range of max_tokens for every model (§3.1)
+REASONING_EFFORTS = ("max", "xhigh", "high", "medium", "low", "minimal", "none")  # §3.1
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Limits:
     base64_images: bool = True
     video_first: bool = False  # GLM-4V-Plus: the video part must come first
     audio: bool = False
+    efforts: tuple[str, ...] = REASONING_EFFORTS  # the reasoning_effort values taken (§3.1)
 
 
 _TEXT = Limits(tools=True, json_mode=True)
@@ -39,8 +41,13 @@ _VISION_OLD = Limits(tools=False, json_mode=False, vision=True)
 
 MODELS: dict[str, Limits] = {
     # §9.1 text models
-    **dict.fromkeys(("glm-5.3", "glm-5.2", "glm-5.1", "glm-5-turbo", "glm-5"), _GLM5),
-    **dict.fromkeys(("glm-5.3-flash", "glm-5.3-flashx"), replace(_GLM5, json_mode=None, vision=True)),
+    **dict.fromkeys(("glm-5.2", "glm-5.1", "glm-5-turbo", "glm-5"), _GLM5),
+    # GLM-5.3 and 5.3-Flash take only three reasoning efforts (§3.1).
+    "glm-5.3": replace(_GLM5, efforts=("low", "high", "max")),
+    **dict.fromkeys(
+        ("glm-5.3-flash", "glm-5.3-flashx"),
+        replace(_GLM5, json_mode=None, vision=True, efforts=("low", "high", "max")),
+    ),
     "glm-5v-turbo": replace(_VISION_NEW, max_output=128 * K, json_mode=None),
     **dict.fromkeys(("glm-4.7", "glm-4.7-flashx", "glm-4.7-flash", "glm-4.6"), _GLM5),
     **dict.fromkeys(("glm-4.5", "glm-4.5-air", "glm-4.5-x", "glm-4.5-airx", "glm-4.5-flash"), _GLM45),

@@ -253,6 +253,9 @@ def _check_model_limits(body: Mapping[str, Any], messages: list[dict[str, Any]],
             raise unsupported(model, "tools")
         if any(m.get("role") == "tool" for m in messages):
             raise unsupported(model, "tool messages")
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in lim.efforts:
+        raise invalid("reasoning_effort", f"must be one of {', '.join(lim.efforts)} for model {model}")
     fmt = body.get("response_format")
     if lim.json_mode is False and isinstance(fmt, Mapping) and fmt.get("type") == "json_object":
         raise unsupported(model, "response_format json_object")

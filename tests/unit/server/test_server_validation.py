@@ -96,6 +96,8 @@ BAD: list[tuple[str, Any, str, str]] = [
         "1214",
         "first",
     ),
+    ("reasoning_effort not in the enum", chat(model="glm-5.2", reasoning_effort="extreme"), "1214", "reasoning_effort"),
+    ("reasoning_effort medium on glm-5.3", chat(model="glm-5.3", reasoning_effort="medium"), "1214", "low, high, max"),
     ("file_url with an image", with_messages(user_parts(FILE, IMAGE), model="glm-4.6v"), "1214", "file_url"),
 ]
 
@@ -139,6 +141,8 @@ GOOD: list[tuple[str, dict[str, Any]]] = [
     ("base64 on glm-4.6v", with_messages(user_parts(B64_IMAGE), model="glm-4.6v")),
     ("50 images on glm-4.6v", with_messages(user_parts(*[IMAGE] * 50), model="glm-4.6v")),
     ("video first on glm-4v-plus", with_messages(user_parts(VIDEO, TEXT), model="glm-4v-plus-0111")),
+    ("reasoning_effort minimal on glm-5.2", chat(model="glm-5.2", reasoning_effort="minimal")),
+    ("reasoning_effort low on glm-5.3-flash", chat(model="glm-5.3-flash", reasoning_effort="low")),
     ("json mode where the notes do not say", chat(model="glm-5.3-flash", response_format={"type": "json_object"})),
     (
         "assistant with null content",
