@@ -181,9 +181,11 @@ def _check_sampling(body: Mapping[str, Any]) -> None:
     for name in ("stream", "do_sample", "tool_stream"):
         if body.get(name) is not None and not isinstance(body.get(name), bool):
             raise invalid(name, "must be a boolean")
-    for name in ("request_id", "user_id"):
-        if body.get(name) is not None and not isinstance(body.get(name), str):
-            raise invalid(name, "must be a string")
+    # Lengths from docs/wire-notes.md §3.1: request_id 6-64 (Z.ai), user_id 6-128 characters.
+    for name, low, high in (("request_id", 6, 64), ("user_id", 6, 128)):
+        value = body.get(name)
+        if value is not None and not (isinstance(value, str) and low <= len(value) <= high):
+            raise invalid(name, f"must be a string of {low} to {high} characters")
 
 
 def _check_tools(body: Mapping[str, Any]) -> None:

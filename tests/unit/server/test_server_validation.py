@@ -98,6 +98,9 @@ BAD: list[tuple[str, Any, str, str]] = [
     ),
     ("reasoning_effort not in the enum", chat(model="glm-5.2", reasoning_effort="extreme"), "1214", "reasoning_effort"),
     ("reasoning_effort medium on glm-5.3", chat(model="glm-5.3", reasoning_effort="medium"), "1214", "low, high, max"),
+    ("request_id too short", chat(request_id="abc"), "1214", "request_id"),
+    ("request_id too long", chat(request_id="r" * 65), "1214", "request_id"),
+    ("user_id too short", chat(user_id="u1"), "1214", "user_id"),
     ("file_url with an image", with_messages(user_parts(FILE, IMAGE), model="glm-4.6v"), "1214", "file_url"),
 ]
 
