@@ -5,6 +5,8 @@ Models differ (the catalogue's ``documents`` field): ``url`` models (GLM-5V-Turb
 take the legacy ``file_url`` part, URL only; ``file`` models (GLM-5.3-Flash) take the newer ``file``
 part with ``file_url``, ``file_data`` (a base64 data URL) or ``file_id`` from ``/files``; other models
 take no documents. Where a model cannot take what it was given, the error says what to do instead.
+These refusals rest on what the API documents a part type accepts (URL only, which models), not on a
+catalogue number, and an id the catalogue does not know is sent as given: the catalogue informs (§9).
 """
 
 from __future__ import annotations
