@@ -18,8 +18,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from glm_transport.types import WebSearchResponse, WebSearchResult
 
+from ._client import GLMConnection
 from ._errors import mapped_errors
-from .rerank import _GLMService
 
 __all__ = ["GLMWebSearchInput", "GLMWebSearchRetriever", "GLMWebSearchTool"]
 
@@ -37,7 +37,7 @@ class GLMWebSearchInput(BaseModel):
     )
 
 
-class _WebSearchSettings(_GLMService):
+class _WebSearchSettings(GLMConnection):
     """The search options both the tool and the retriever send (spec §3.3, §8b)."""
 
     search_engine: str | None = None
