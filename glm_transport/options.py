@@ -90,7 +90,9 @@ UNDOCUMENTED: Final[Mapping[str, tuple[tuple[Any, ...], str]]] = {
     "logit_bias": ((None,), "GLM has no logit bias"),
 }
 
-_CREDENTIAL = re.compile(r"api[_-]?key|auth|secret|passw|credential|bearer|cookie|(^|[_-])token$", re.IGNORECASE)
+_CREDENTIAL = re.compile(
+    r"api[_-]?key|authori[sz]ation|^auth$|secret|passw|credential|bearer|cookie|(^|[_-])token$", re.IGNORECASE
+)
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
