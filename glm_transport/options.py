@@ -74,9 +74,12 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "batch_size": ("embed_batch_size",),
 }
 
-# Request fields of OpenAI-style classes that GLM does not document (wire notes §3.1): the values at
-# which GLM behaves that way anyway (accepted, not sent), and where the behaviour lives otherwise.
+# Arguments of OpenAI-style classes with one behaviour here: request fields GLM does not document
+# (wire notes §3.1), and switches whose other setting we do not have. The values at which GLM (or this
+# package) behaves that way anyway are accepted and not sent; any other value is refused with the hint.
 UNDOCUMENTED: Final[Mapping[str, tuple[tuple[Any, ...], str]]] = {
+    "is_chat_model": ((None, True), "GLM models are chat models; complete() sends the prompt as a user message"),
+    "reuse_client": ((None, True), "each instance keeps its own clients; call close() to release them"),
     "n": ((None, 1), "GLM returns one choice per request; make several calls for several answers"),
     "parallel_tool_calls": (
         (None,),
