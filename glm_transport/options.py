@@ -25,7 +25,7 @@ import math
 import re
 import warnings
 from collections.abc import Collection, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
@@ -45,6 +45,7 @@ __all__ = [
     "UNDOCUMENTED",
     "ChatOptions",
     "GLMOptions",
+    "WebSearchOptions",
     "capped_batch_size",
     "json_kwargs",
     "normalize_options",
@@ -327,3 +328,32 @@ class ChatOptions(BaseModel):
     reasoning_effort: str | None = Field(
         default=None, description="GLM-5.2+: max, xhigh, high, medium, low, minimal, none."
     )
+
+
+class WebSearchOptions(BaseModel):
+    """The options of GLM's web search API both adapters' search classes take (wire notes §8b)."""
+
+    search_engine: str | None = Field(
+        default=None, description="search_std/search_pro/... on BigModel, search-prime on Z.ai; None: by endpoint."
+    )
+    count: int | None = Field(default=None, ge=1, le=50, description="Results per search; None: the API's 10.")
+    search_domain_filter: str | None = Field(default=None, description="Only results from this domain.")
+    search_recency_filter: Literal["oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit"] | None = Field(
+        default=None, description="Only results published within this period."
+    )
+    content_size: Literal["medium", "high"] | None = Field(
+        default=None, description="How much page text each result carries."
+    )
+
+    def search_kwargs(self, count: int | None = None) -> dict[str, Any]:
+        """``web_search`` arguments: ``count`` (a call's own) else the instance's; unset filters not sent."""
+        filters = {
+            "search_domain_filter": self.search_domain_filter,
+            "search_recency_filter": self.search_recency_filter,
+            "content_size": self.content_size,
+        }
+        return {
+            "search_engine": self.search_engine,
+            "count": count if count is not None else self.count,
+            **{key: value for key, value in filters.items() if value is not None},
+        }

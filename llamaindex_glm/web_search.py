@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from llama_index.core.tools import ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.json_schema import SkipJsonSchema
 
+from glm_transport.options import WebSearchOptions
 from glm_transport.types import WebSearchResponse
 
 from ._client import GLMConnection
@@ -37,7 +38,7 @@ def result_dicts(response: WebSearchResponse) -> list[dict[str, str | None]]:
     return [{name: getattr(result, name) for name in _RESULT_FIELDS} for result in response.search_result]
 
 
-class GLMWebSearchToolSpec(GLMConnection, BaseToolSpec):
+class GLMWebSearchToolSpec(GLMConnection, WebSearchOptions, BaseToolSpec):
     """Search the web with GLM's web search API.
 
     ``to_tool_list()`` gives one tool, ``web_search``, with a sync and a native async function;
@@ -82,16 +83,6 @@ class GLMWebSearchToolSpec(GLMConnection, BaseToolSpec):
     # A ClassVar, not a pydantic field; the base class declares it as a plain attribute.
     spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [("web_search", "aweb_search")]  # type: ignore[misc]
 
-    search_engine: str | None = Field(default=None, description="None picks the endpoint's default engine.")
-    count: int | None = Field(default=None, ge=1, le=50, description="Results per search; None: the API's 10.")
-    search_domain_filter: str | None = Field(default=None, description="Only results from this domain.")
-    search_recency_filter: Literal["oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit"] | None = Field(
-        default=None, description="Only results published within this period."
-    )
-    content_size: Literal["medium", "high"] | None = Field(
-        default=None, description="How much page text each result carries."
-    )
-
     def __init__(self, api_key: str | SecretStr | None = None, /, **data: Any) -> None:
         if api_key is not None:
             data["api_key"] = api_key
@@ -105,18 +96,6 @@ class GLMWebSearchToolSpec(GLMConnection, BaseToolSpec):
             return None
         return ToolMetadata(name="web_search", description=_DESCRIPTION, fn_schema=WebSearchArgs)
 
-    def _kwargs(self, count: int | None) -> dict[str, Any]:
-        options = {
-            "search_domain_filter": self.search_domain_filter,
-            "search_recency_filter": self.search_recency_filter,
-            "content_size": self.content_size,
-        }
-        return {
-            "search_engine": self.search_engine,
-            "count": count or self.count,
-            **{key: value for key, value in options.items() if value is not None},
-        }
-
     def web_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
         """Search the web for current information.
 
@@ -127,7 +106,7 @@ class GLMWebSearchToolSpec(GLMConnection, BaseToolSpec):
         Returns:
             Results with title, link, content, publish date and media.
         """
-        return result_dicts(self.client.web_search(query, **self._kwargs(count)))
+        return result_dicts(self.client.web_search(query, **self.search_kwargs(count or None)))
 
     async def aweb_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
         """Search the web for current information.
@@ -139,4 +118,4 @@ class GLMWebSearchToolSpec(GLMConnection, BaseToolSpec):
         Returns:
             Results with title, link, content, publish date and media.
         """
-        return result_dicts(await self.async_client.web_search(query, **self._kwargs(count)))
+        return result_dicts(await self.async_client.web_search(query, **self.search_kwargs(count or None)))

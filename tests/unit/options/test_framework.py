@@ -120,3 +120,22 @@ def test_llamaindex_to_dict_and_from_dict_round_trip_without_the_key(
     )
     make.use(kind, revived)
     assert glm_server.requests
+
+
+WEB_SEARCH = ["lc.GLMWebSearchRetriever", "lc.GLMWebSearchTool", "li.GLMWebSearchToolSpec"]
+
+
+@pytest.mark.parametrize("kind", WEB_SEARCH)
+def test_web_search_classes_take_and_send_the_same_options(make: Make, glm_server: LocalGLMServer, kind: str) -> None:
+    options = {"search_engine": "search_pro", "count": 5, "search_recency_filter": "oneWeek", "content_size": "high"}
+    make.use(kind, make(kind, **options))
+    body = glm_server.requests[-1].json
+    assert {key: body[key] for key in options} == options
+    assert "search_domain_filter" not in body
+
+
+@pytest.mark.parametrize("kind", WEB_SEARCH)
+@pytest.mark.parametrize(("option", "value"), [("search_recency_filter", "week"), ("count", 51)])
+def test_web_search_options_are_checked_at_construction(make: Make, kind: str, option: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=option):
+        make(kind, **{option: value})
