@@ -47,6 +47,7 @@ __all__ = [
     "GLMOptions",
     "WebSearchOptions",
     "capped_batch_size",
+    "is_credential",
     "json_kwargs",
     "normalize_options",
     "valid_names",
@@ -98,6 +99,12 @@ _CREDENTIAL = re.compile(
     r"api[_-]?key|authori[sz]ation|^auth$|secret|passw|credential|bearer|cookie|(^|[_-])token$", re.IGNORECASE
 )
 _JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def is_credential(name: str) -> bool:
+    """Whether a request field or header name looks like it carries a credential."""
+    return _CREDENTIAL.search(name) is not None
 
 
 @functools.cache
@@ -179,7 +186,7 @@ def json_kwargs(name: str, values: Mapping[str, Any] | None, modelled: Collectio
     for key in values:
         if not isinstance(key, str):
             raise GLMConfigurationError(f"{name} keys must be strings, got {key!r}")
-        if _CREDENTIAL.search(key):
+        if is_credential(key):
             raise GLMConfigurationError(
                 f"{name}[{key!r}] looks like a credential; request bodies never carry one (use api_key=)"
             )
@@ -231,7 +238,12 @@ class GLMOptions(BaseModel):
     )
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries after the first attempt.")
     use_jwt: bool = Field(default=False, description="Send a short-lived JWT signed with an id.secret key.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        repr=False,
+        description="Extra HTTP headers on every request; credential-like ones (a proxy's Authorization, say) "
+        "are left out of repr and dumps.",
+    )
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, gt=0, description="Async requests in flight at once.")
     http_client: httpx.Client | None = Field(
         default=None, exclude=True, repr=False, description="An httpx.Client to send with; used, never closed."
@@ -266,6 +278,11 @@ class GLMOptions(BaseModel):
     @field_serializer("timeout")
     def _timeout_as_dict(self, value: float | httpx.Timeout | None) -> float | dict[str, float | None] | None:
         return value.as_dict() if isinstance(value, httpx.Timeout) else value
+
+    @field_serializer("default_headers")
+    def _headers_without_credentials(self, value: dict[str, str] | None) -> dict[str, str] | None:
+        # A dump (LlamaIndex's to_dict, model_dump) never carries a credential, as for api_key.
+        return None if value is None else {name: v for name, v in value.items() if not is_credential(name)}
 
     def __copy__(self) -> Self:
         # model_copy copies private attributes shallowly: the copy gets its own (empty) client pair.

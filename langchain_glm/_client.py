@@ -8,13 +8,24 @@ field is a secret, so ``dumps`` writes a reference to ``ZHIPUAI_API_KEY`` instea
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, SecretStr
 
-from glm_transport.options import GLMOptions
+from glm_transport.options import GLMOptions, is_credential
 
-__all__ = ["LC_SECRETS", "GLMConnection"]
+__all__ = ["LC_SECRETS", "GLMConnection", "lc_attributes"]
 
 LC_SECRETS = {"api_key": "ZHIPUAI_API_KEY"}
+
+
+def lc_attributes(connection: GLMOptions) -> dict[str, Any]:
+    """What ``dumps`` writes instead of the fields' values: ``default_headers`` without its
+    credential-like headers (pass them again after ``loads``, as the key comes from the environment)."""
+    headers = connection.default_headers
+    if not headers or not any(is_credential(name) for name in headers):
+        return {}
+    return {"default_headers": {name: value for name, value in headers.items() if not is_credential(name)}}
 
 
 class GLMConnection(GLMOptions):
@@ -28,3 +39,7 @@ class GLMConnection(GLMOptions):
     @property
     def lc_secrets(self) -> dict[str, str]:
         return dict(LC_SECRETS)
+
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        return lc_attributes(self)

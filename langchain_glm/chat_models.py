@@ -20,7 +20,7 @@ from glm_transport.options import ChatOptions
 from glm_transport.validation import MAX_STOP_SEQUENCES
 
 from . import _blocks  # noqa: F401  (registers the "zhipuai" content-block translator)
-from ._client import LC_SECRETS, GLMConnection
+from ._client import LC_SECRETS, GLMConnection, lc_attributes
 from ._convert import (
     PROVIDER,
     StreamConverter,
@@ -145,8 +145,12 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        # Serializable's own lc_secrets comes before the mixin's in ChatGLM's MRO.
+        # Serializable's own lc_secrets/lc_attributes come before the mixin's in ChatGLM's MRO.
         return dict(LC_SECRETS)
+
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        return lc_attributes(self)
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

@@ -139,3 +139,29 @@ def test_web_search_classes_take_and_send_the_same_options(make: Make, glm_serve
 def test_web_search_options_are_checked_at_construction(make: Make, kind: str, option: str, value: Any) -> None:
     with pytest.raises(ValueError, match=option):
         make(kind, **{option: value})
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+def test_a_credential_header_stays_out_of_langchain_dumps(make: Make, glm_server: LocalGLMServer) -> None:
+    from langchain_glm import ChatGLM
+
+    chat = make("lc.ChatGLM", default_headers={"Proxy-Authorization": KEY, "X-Trace": "t1"})
+    text = dumps(chat)
+    assert KEY not in text and KEY not in repr(chat) and "t1" in text
+    revived = loads(
+        text,
+        secrets_map={"ZHIPUAI_API_KEY": glm_server.api_key},
+        valid_namespaces=["langchain_glm"],
+        allowed_objects=[ChatGLM],
+    )
+    make.made.append(revived)
+    assert revived.default_headers == {"X-Trace": "t1"}  # the credential is passed again, like the key
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_credential_headers_stay_out_of_repr_and_dumps(make: Make, glm_server: LocalGLMServer, kind: str) -> None:
+    obj = make(kind, default_headers={"X-Api-Key": KEY, "X-Trace": "t1"})
+    assert KEY not in repr(obj) and KEY not in str(obj.model_dump())
+    assert obj.model_dump()["default_headers"] == {"X-Trace": "t1"}
+    make.use(kind, obj)
+    assert glm_server.requests[-1].headers["x-api-key"] == KEY  # still sent, as asked
