@@ -101,7 +101,6 @@ _CREDENTIAL = re.compile(
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-@functools.cache
 def is_credential(name: str) -> bool:
     """Whether a request field or header name looks like it carries a credential."""
     return _CREDENTIAL.search(name) is not None
