@@ -274,7 +274,8 @@ class GLMOptions(BaseModel):
         # ``to_dict``/``model_dump`` write an httpx.Timeout as its dict; read it back.
         return httpx.Timeout(**value) if isinstance(value, Mapping) else value
 
-    @field_serializer("timeout", when_used="json")
+    # Every mode: LlamaIndex's to_json is json.dumps(to_dict()), a python-mode dump.
+    @field_serializer("timeout")
     def _timeout_as_dict(self, value: float | httpx.Timeout | None) -> float | dict[str, float | None] | None:
         return value.as_dict() if isinstance(value, httpx.Timeout) else value
 
