@@ -125,6 +125,12 @@ def _suggest(name: str, valid: Collection[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _check_undocumented(where: str, key: str, value: Any) -> None:
+    neutral, hint = UNDOCUMENTED[key]
+    if not any(value is v or (type(value) is type(v) and value == v) for v in neutral):
+        raise GLMConfigurationError(f"{where}: {key}={value!r} is not supported by GLM ({hint})")
+
+
 def normalize_options(data: Mapping[str, Any], valid: Collection[str], owner: str) -> dict[str, Any]:
     """``data`` with aliases renamed to ours; an unknown or unsupported argument raises.
 
@@ -147,9 +153,7 @@ def normalize_options(data: Mapping[str, Any], valid: Collection[str], owner: st
                 raise GLMConfigurationError(f"{owner}: {key!r} is another name for {target!r}; pass only one of them")
             out[target] = value
         elif key in UNDOCUMENTED:
-            neutral, hint = UNDOCUMENTED[key]
-            if not any(value is v or (type(value) is type(v) and value == v) for v in neutral):
-                raise GLMConfigurationError(f"{owner}: {key}={value!r} is not supported by GLM ({hint})")
+            _check_undocumented(owner, key, value)
         else:
             raise GLMConfigurationError(f"{owner} got an unexpected argument {key!r}{_suggest(key, valid)}")
     return out
@@ -176,7 +180,8 @@ def _json_problem(value: Any, path: str) -> str | None:
 
 def json_kwargs(name: str, values: Mapping[str, Any] | None, modelled: Collection[str] = ()) -> dict[str, Any]:
     """A free-form request dict checked at construction: JSON values only, no credential-like key,
-    no field the class models itself (set that field instead, so it is validated).
+    no field the class models itself (set that field instead, so it is validated), no field GLM does
+    not document at a value GLM would ignore (``n=2``).
 
     Raises:
         GLMConfigurationError: naming the offending key.
@@ -191,6 +196,8 @@ def json_kwargs(name: str, values: Mapping[str, Any] | None, modelled: Collectio
             )
         if key in modelled:
             raise GLMConfigurationError(f"{name}[{key!r}]: pass {key}= itself, not inside {name}")
+        if key in UNDOCUMENTED:
+            _check_undocumented(name, key, values[key])
     problem = _json_problem(values, name)
     if problem:
         raise GLMConfigurationError(f"{problem}; request fields must be JSON values")

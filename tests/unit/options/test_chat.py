@@ -103,6 +103,8 @@ def test_free_form_request_fields_are_sent_as_given(make: Make, glm_server: Loca
         ({"access_token": "t"}, "['access_token'] looks like a credential"),
         ({"client_secret": "s"}, "['client_secret'] looks like a credential"),
         ({"temperature": 0.2}, "['temperature']: pass temperature= itself"),
+        ({"n": 2}, ": n=2 is not supported by GLM"),
+        ({"logprobs": True}, ": logprobs=True is not supported by GLM"),
     ],
 )
 def test_free_form_request_fields_are_checked_at_construction(
