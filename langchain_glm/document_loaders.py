@@ -22,8 +22,8 @@ from glm_transport.media.parser import (
     check_parse_input,
 )
 
+from ._client import GLMConnection
 from ._errors import mapped_errors
-from .rerank import _GLMService
 
 __all__ = ["GLMFileParserLoader"]
 
@@ -43,7 +43,7 @@ def parsed_document(parsed: ParsedFile, source: str) -> Document:
     return Document(page_content=parsed.text or "", metadata=metadata)
 
 
-class GLMFileParserLoader(_GLMService, BaseLoader):
+class GLMFileParserLoader(GLMConnection, BaseLoader):
     """Load PDF, Office, text and image files as ``Document`` objects with GLM's file parser.
 
     One ``Document`` per file, in the order given; ``metadata`` holds ``source``, ``file_name``,

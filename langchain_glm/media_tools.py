@@ -25,8 +25,8 @@ from glm_transport.media import (
 )
 from glm_transport.media.generation import image_body, video_body
 
+from ._client import GLMConnection
 from ._errors import mapped_errors
-from .rerank import _GLMService
 
 __all__ = ["GLMImageGenerationTool", "GLMVideoGenerationTool"]
 
@@ -63,7 +63,7 @@ def video_dict(video: GeneratedVideo) -> dict[str, Any]:
     return {"video_url": video.url, "cover_image_url": video.cover_image_url, "task_id": video.task_id}
 
 
-class GLMImageGenerationTool(_GLMService, BaseTool):
+class GLMImageGenerationTool(GLMConnection, BaseTool):
     """Generate an image with CogView (or ``glm-image``); returns ``{"url", "urls", "content_filter"}``.
 
     Size and quality are checked for the model family when the tool is made. A prompt GLM's content
@@ -112,7 +112,7 @@ class GLMImageGenerationTool(_GLMService, BaseTool):
             return image_dict(await generator.generate(prompt))
 
 
-class GLMVideoGenerationTool(_GLMService, BaseTool):
+class GLMVideoGenerationTool(GLMConnection, BaseTool):
     """Generate a video with CogVideoX: submits the task and polls it until it is done (or
     ``poll_timeout`` passes); returns ``{"video_url", "cover_image_url", "task_id"}``.
 

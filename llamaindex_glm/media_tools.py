@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
-from glm_transport import AsyncGLMClient, ClientPair, GLMClient
-from glm_transport.config import resolve_api_key, resolve_base_url
 from glm_transport.media import (
     AsyncImageGenerator,
     AsyncVideoGenerator,
@@ -22,6 +20,8 @@ from glm_transport.media import (
 )
 from glm_transport.media.generation import image_body, video_body
 
+from ._client import GLMConnection
+
 __all__ = ["GLMMediaToolSpec"]
 
 
@@ -33,7 +33,7 @@ def _video(video: GeneratedVideo) -> dict[str, Any]:
     return {"video_url": video.url, "cover_image_url": video.cover_image_url, "task_id": video.task_id}
 
 
-class GLMMediaToolSpec(BaseToolSpec):
+class GLMMediaToolSpec(GLMConnection, BaseToolSpec):
     """Two tools for agents: ``generate_image`` (CogView) and ``generate_video`` (CogVideoX, a task
     polled until done), each with a sync and a native async function.
 
@@ -54,67 +54,55 @@ class GLMMediaToolSpec(BaseToolSpec):
         video_quality, video_size, video_fps, video_duration, video_with_audio: CogVideoX's options.
         poll_timeout, poll_interval: deadline and first wait of video polling, in seconds.
         on_progress: called with ``TaskProgress`` after each poll of a video task.
+        timeout, total_timeout, max_retries, use_jwt, default_headers, http_client,
+            http_async_client: the connection options every GLM class takes.
     """
 
-    spec_functions: list[SPEC_FUNCTION_TYPE] = [  # noqa: RUF012 (the base's API)
+    # A ClassVar, not a pydantic field; the base class declares it as a plain attribute.
+    spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [  # type: ignore[misc]
         ("generate_image", "agenerate_image"),
         ("generate_video", "agenerate_video"),
     ]
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        *,
-        base_url: str | None = None,
-        image_model: str = "cogview-4-250304",
-        image_size: str | None = None,
-        image_quality: str | None = None,
-        video_model: str = "cogvideox-3",
-        video_quality: str | None = None,
-        video_size: str | None = None,
-        video_fps: int | None = None,
-        video_duration: int | None = None,
-        video_with_audio: bool | None = None,
-        poll_timeout: float = 900.0,
-        poll_interval: float = 5.0,
-        on_progress: Callable[[TaskProgress], None] | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-    ) -> None:
-        self._image: dict[str, Any] = {"size": image_size, "quality": image_quality}
-        self._video: dict[str, Any] = {
-            "quality": video_quality,
-            "size": video_size,
-            "fps": video_fps,
-            "duration": video_duration,
-            "with_audio": video_with_audio,
-        }
-        image_body(image_model, "check", **self._image)
-        video_body(video_model, "check", **self._video)
-        self.image_model, self.video_model = image_model, video_model
-        self.policy = PollPolicy(timeout=poll_timeout, initial=poll_interval, max_interval=max(30.0, poll_interval))
-        self.on_progress = on_progress
-        self._client_options: dict[str, Any] = {
-            "api_key": resolve_api_key(api_key),
-            "base_url": resolve_base_url(base_url),
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        self._clients = ClientPair()
+    image_model: str = "cogview-4-250304"
+    image_size: str | None = None
+    image_quality: Literal["hd", "standard"] | None = None
+    video_model: str = "cogvideox-3"
+    video_quality: Literal["speed", "quality"] | None = None
+    video_size: str | None = None
+    video_fps: Literal[30, 60] | None = None
+    video_duration: Literal[5, 10] | None = None
+    video_with_audio: bool | None = None
+    poll_timeout: float = Field(default=900.0, gt=0)
+    poll_interval: float = Field(default=5.0, ge=0)
+    on_progress: Callable[[TaskProgress], None] | None = Field(default=None, exclude=True)
+
+    def __init__(self, api_key: str | SecretStr | None = None, /, **data: Any) -> None:
+        if api_key is not None:
+            data["api_key"] = api_key
+        super().__init__(**data)
+        image_body(self.image_model, "check", **self._image)  # bad options fail here, not in the agent
+        video_body(self.video_model, "check", **self._video)
 
     @property
-    def client(self) -> GLMClient:
-        return self._clients.sync(lambda: GLMClient(**self._client_options))
+    def _image(self) -> dict[str, Any]:
+        return {"size": self.image_size, "quality": self.image_quality}
 
     @property
-    def async_client(self) -> AsyncGLMClient:
-        return self._clients.async_(lambda: AsyncGLMClient(**self._client_options))
+    def _video(self) -> dict[str, Any]:
+        return {
+            "quality": self.video_quality,
+            "size": self.video_size,
+            "fps": self.video_fps,
+            "duration": self.video_duration,
+            "with_audio": self.video_with_audio,
+        }
 
-    def close(self) -> None:
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        await self._clients.aclose()
+    @property
+    def policy(self) -> PollPolicy:
+        return PollPolicy(
+            timeout=self.poll_timeout, initial=self.poll_interval, max_interval=max(30.0, self.poll_interval)
+        )
 
     def generate_image(self, prompt: str) -> dict[str, Any]:
         """Generate an image from a text description.
