@@ -16,20 +16,19 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from glm_transport import errors
 from glm_transport.catalog import get_model_info
+from glm_transport.config import resolve_base_url
+from glm_transport.dialect import (
+    ResponseRules,
+    check_options,
+    check_tool_choice,
+    count_text_tokens,
+    estimate_prompt_tokens,
+)
 from glm_transport.validation import MAX_STOP_SEQUENCES
 
 from . import _blocks  # noqa: F401  (registers the "zhipuai" content-block translator)
 from ._client import GLMConnection
-from ._convert import (
-    PROVIDER,
-    StreamConverter,
-    apply_tool_choice,
-    chat_request,
-    estimate_tokens,
-    to_chat_result,
-    to_wire_messages,
-    to_wire_tool,
-)
+from ._convert import PROVIDER, StreamConverter, chat_request, to_chat_result, to_wire_messages, to_wire_tool
 from ._errors import mapped_errors
 from ._structured import Method, structured_output
 
@@ -119,8 +118,9 @@ class ChatGLM(BaseChatModel, GLMConnection):
     response_format: dict[str, Any] | None = None
     """``{"type": "json_object"}``; ``{"type": "json_schema", ...}`` is emulated."""
     user_id: str | None = None
-    tool_stream: bool = False
-    """Stream tool-call arguments as they are generated (sent on streaming calls only)."""
+    tool_stream: bool | None = None
+    """Stream tool-call arguments as they are generated (streaming calls only); ``None``: on where
+    the model supports it and a function tool is offered."""
     streaming: bool = False
     """Make ``invoke`` stream under the hood (for callbacks that want tokens)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -213,12 +213,15 @@ class ChatGLM(BaseChatModel, GLMConnection):
 
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], ResponseRules]:
+        """The GLM request and its response rules: the model's fields, then ``model_kwargs``,
+        ``extra_body`` and the call's kwargs, each overriding the one before."""
         settings: dict[str, Any] = {
             "model": self.model,
-            **{name: getattr(self, name) for name in _REQUEST_FIELDS},
-            "model_kwargs": self.model_kwargs,
-            "extra_body": self.extra_body,
+            "base_url": resolve_base_url(self.base_url),
+            **{name: getattr(self, name) for name in _REQUEST_FIELDS if getattr(self, name) is not None},
+            **self.model_kwargs,
+            **(self.extra_body or {}),
             **kwargs,
         }
         if stop is not None:
@@ -233,8 +236,8 @@ class ChatGLM(BaseChatModel, GLMConnection):
         **kwargs: Any,
     ) -> ChatResult:
         with mapped_errors():
-            request = self._request(messages, stop, kwargs, stream=False)
-            return to_chat_result(self.client.chat(request))
+            request, rules = self._request(messages, stop, kwargs, stream=False)
+            return to_chat_result(self.client.chat(request), rules)
 
     async def _agenerate(
         self,
@@ -244,8 +247,8 @@ class ChatGLM(BaseChatModel, GLMConnection):
         **kwargs: Any,
     ) -> ChatResult:
         with mapped_errors():
-            request = self._request(messages, stop, kwargs, stream=False)
-            return to_chat_result(await self.async_client.chat(request))
+            request, rules = self._request(messages, stop, kwargs, stream=False)
+            return to_chat_result(await self.async_client.chat(request), rules)
 
     def _stream(
         self,
@@ -256,15 +259,16 @@ class ChatGLM(BaseChatModel, GLMConnection):
     ) -> Iterator[ChatGenerationChunk]:
         # Tokens reach callbacks through BaseChatModel.stream, which calls on_llm_new_token itself.
         with mapped_errors():
-            stream = self.client.stream_chat(self._request(messages, stop, kwargs, stream=True))
-            converter = StreamConverter(stream.request_id)
+            request, rules = self._request(messages, stop, kwargs, stream=True)
+            stream = self.client.stream_chat(request)
+            converter = StreamConverter(stream.request_id, rules)
             convert = converter.convert
             with stream:
                 for chunk in stream:
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        yield converter.finish()
+        yield from converter.finish()
 
     async def _astream(
         self,
@@ -274,15 +278,17 @@ class ChatGLM(BaseChatModel, GLMConnection):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         with mapped_errors():
-            stream = await self.async_client.stream_chat(self._request(messages, stop, kwargs, stream=True))
-            converter = StreamConverter(stream.request_id)
+            request, rules = self._request(messages, stop, kwargs, stream=True)
+            stream = await self.async_client.stream_chat(request)
+            converter = StreamConverter(stream.request_id, rules)
             convert = converter.convert
             async with stream:
                 async for chunk in stream:
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        yield converter.finish()
+        for last in converter.finish():
+            yield last
 
     # ------------------------------------------------------------ tools and structured output
 
@@ -300,8 +306,9 @@ class ChatGLM(BaseChatModel, GLMConnection):
         tool name; GLM only takes ``"auto"``, so the rest are emulated (see the class docstring).
         """
         wire = [to_wire_tool(tool) for tool in tools]
+        check_options(kwargs)  # fail now on strict=True, n=2, ... (``parallel_tool_calls`` is mapped)
         if tool_choice is not None:
-            apply_tool_choice(wire, tool_choice)  # fail now on a name that is not bound
+            check_tool_choice(wire, tool_choice)  # fail now on a name that is not bound
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=wire, **kwargs)
 
@@ -331,19 +338,25 @@ class ChatGLM(BaseChatModel, GLMConnection):
     ) -> int:
         """Prompt tokens of ``messages`` (and ``tools``) from GLM's ``/tokenizer`` endpoint, or an
         offline estimate with ``tokenizer="offline"`` (or for a model the endpoint rejects)."""
-        wire = to_wire_messages(messages, get_model_info(self.model), preserve_thinking=self.preserve_thinking)
+        wire = to_wire_messages(messages, get_model_info(self.model))
+        if not self.preserve_thinking:
+            wire = [{k: v for k, v in message.items() if k != "reasoning_content"} for message in wire]
         wire_tools = [to_wire_tool(tool) for tool in tools] if tools else None
         if self.tokenizer == "offline":
-            return estimate_tokens(wire, wire_tools)
+            return estimate_prompt_tokens(wire, wire_tools)
         try:
             with mapped_errors():
                 usage = self.client.tokenize(wire, model=self.model, tools=wire_tools).usage
         except (errors.GLMBadRequestError, errors.GLMNotFoundError) as exc:
             warnings.warn(f"GLM's tokenizer refused {self.model!r} ({exc}); using an offline estimate", stacklevel=2)
-            return estimate_tokens(wire, wire_tools)
+            return estimate_prompt_tokens(wire, wire_tools)
         return usage.total_tokens or usage.prompt_tokens
 
     def get_num_tokens(self, text: str) -> int:
+        """Tokens of ``text``: the offline estimate (the same as LlamaIndex's ``GLMTokenizer``) with
+        ``tokenizer="offline"``, else GLM's count for ``text`` as one user message."""
+        if self.tokenizer == "offline":
+            return count_text_tokens(text)
         return self.get_num_tokens_from_messages([HumanMessage(text)])
 
     def get_token_ids(self, text: str) -> list[int]:
