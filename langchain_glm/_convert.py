@@ -433,4 +433,3 @@ class StreamConverter:
 # quote ends a string the call was cut in before the second run. The call lands in
 # ``invalid_tool_calls``; ``response_metadata["invalid_tool_calls"]`` says why.
 _NOT_RUNNABLE = "x" + "]}" * 64 + '"' + "]}" * 64
-

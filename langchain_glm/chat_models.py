@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -342,22 +342,25 @@ class ChatGLM(BaseChatModel, GLMConnection):
         if not self.preserve_thinking:
             wire = [{k: v for k, v in message.items() if k != "reasoning_content"} for message in wire]
         wire_tools = [to_wire_tool(tool) for tool in tools] if tools else None
-        if self.tokenizer == "offline":
-            return estimate_prompt_tokens(wire, wire_tools)
+        count = None if self.tokenizer == "offline" else self._endpoint_count(wire, wire_tools)
+        return estimate_prompt_tokens(wire, wire_tools) if count is None else count
+
+    def _endpoint_count(self, wire: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int | None:
+        """GLM's count, or ``None`` (with a warning) for a model its ``/tokenizer`` refuses."""
         try:
             with mapped_errors():
-                usage = self.client.tokenize(wire, model=self.model, tools=wire_tools).usage
+                usage = self.client.tokenize(wire, model=self.model, tools=tools).usage
         except (errors.GLMBadRequestError, errors.GLMNotFoundError) as exc:
-            warnings.warn(f"GLM's tokenizer refused {self.model!r} ({exc}); using an offline estimate", stacklevel=2)
-            return estimate_prompt_tokens(wire, wire_tools)
+            warnings.warn(f"GLM's tokenizer refused {self.model!r} ({exc}); using an offline estimate", stacklevel=3)
+            return None
         return usage.total_tokens or usage.prompt_tokens
 
     def get_num_tokens(self, text: str) -> int:
-        """Tokens of ``text``: the offline estimate (the same as LlamaIndex's ``GLMTokenizer``) with
-        ``tokenizer="offline"``, else GLM's count for ``text`` as one user message."""
-        if self.tokenizer == "offline":
-            return count_text_tokens(text)
-        return self.get_num_tokens_from_messages([HumanMessage(text)])
+        """Tokens of ``text``: GLM's count for it as one user message, or (``tokenizer="offline"``,
+        or a model the endpoint refuses) the offline estimate of the text, the same figure as
+        LlamaIndex's ``GLMTokenizer`` gives (``glm_transport.dialect.count_text_tokens``)."""
+        count = None if self.tokenizer == "offline" else self._endpoint_count([{"role": "user", "content": text}], None)
+        return count_text_tokens(text) if count is None else count
 
     def get_token_ids(self, text: str) -> list[int]:
         """Not available: GLM's tokenizer endpoint returns counts, not ids, and the default

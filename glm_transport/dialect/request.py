@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import ModelInfo, get_model_info
-from ..errors import GLMInvalidRequestError
+from glm_transport.catalog import ModelInfo, get_model_info
+from glm_transport.errors import GLMInvalidRequestError
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -136,8 +136,10 @@ def _function_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _call_instruction(names: Sequence[str]) -> str:
-    which = f"the tool `{names[0]}`" if len(names) == 1 else "one or more of the tools " + ", ".join(
-        f"`{name}`" for name in names
+    which = (
+        f"the tool `{names[0]}`"
+        if len(names) == 1
+        else "one or more of the tools " + ", ".join(f"`{name}`" for name in names)
     )
     return f"You must answer by calling {which}; do not answer with text alone."
 
@@ -341,8 +343,8 @@ def build_chat_request(
     stop = _stop(params.pop("stop", None))
     if stop is not None:
         params["stop"] = stop
-    wire = list(messages) if preserves_thinking(options.get("thinking"), preserve) else _strip_reasoning(
-        [dict(message) for message in messages]
-    )
+    wire = [dict(message) for message in messages]
+    if not preserves_thinking(options.get("thinking"), preserve):
+        wire = _strip_reasoning(wire)
     params["messages"] = add_instructions(wire, instructions)
     return params, rules

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
+from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
+
 from .request import DEFAULT_RULES, ResponseRules
 
 __all__ = [
