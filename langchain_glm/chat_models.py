@@ -86,9 +86,11 @@ class ChatGLM(BaseChatModel, GLMConnection):
 
             llm.bind_tools([get_weather], tool_choice="any")  # also GLM's web_search/retrieval dicts
 
-        GLM only documents ``tool_choice="auto"``: ``"none"`` offers no tools, a tool name offers
-        that tool alone, ``"any"``/``"required"`` offers the one tool alone or, with several, adds
-        an instruction to call one (GLM may still answer in text).
+        GLM only documents ``tool_choice="auto"``; the others are emulated by the dialect's one
+        rule (``glm_transport.dialect.tool_choice_plan``): ``"none"`` offers no function tools, a
+        tool name offers that tool alone, ``"any"``/``"required"`` keeps them all, each with an
+        instruction to call (GLM may still answer in text). ``parallel_tool_calls=False`` keeps
+        the first call. Calls GLM ran itself (MCP) are ``server_tool_call`` content blocks.
 
     Structured output:
         ``with_structured_output(Schema, method="function_calling" | "json_mode" | "json_schema")``;
@@ -304,6 +306,8 @@ class ChatGLM(BaseChatModel, GLMConnection):
 
         ``tool_choice``: ``"auto"``/``None``, ``"none"``, ``"any"``/``"required"``/``True`` or a
         tool name; GLM only takes ``"auto"``, so the rest are emulated (see the class docstring).
+        ``parallel_tool_calls=False`` keeps the first call; ``strict=True`` is refused (GLM has no
+        strict mode).
         """
         wire = [to_wire_tool(tool) for tool in tools]
         check_options(kwargs)  # fail now on strict=True, n=2, ... (``parallel_tool_calls`` is mapped)
