@@ -213,6 +213,10 @@ class ChatGLM(BaseChatModel, GLMConnection):
 
     # ------------------------------------------------------------ requests
 
+    def _base_url(self) -> str:
+        """The endpoint, resolved only when a request rule needs it (the web search default)."""
+        return resolve_base_url(self.base_url)
+
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
     ) -> tuple[dict[str, Any], ResponseRules]:
@@ -220,7 +224,7 @@ class ChatGLM(BaseChatModel, GLMConnection):
         ``extra_body`` and the call's kwargs, each overriding the one before."""
         settings: dict[str, Any] = {
             "model": self.model,
-            "base_url": resolve_base_url(self.base_url),
+            "base_url": self._base_url,
             **{name: getattr(self, name) for name in _REQUEST_FIELDS if getattr(self, name) is not None},
             **self.model_kwargs,
             **(self.extra_body or {}),

@@ -154,6 +154,10 @@ class GLM(GLMConnection, FunctionCallingLLM):
 
     # ------------------------------------------------------------------ requests
 
+    def _base_url(self) -> str:
+        """The endpoint, resolved only when a request rule needs it (the web search default)."""
+        return resolve_base_url(self.base_url)
+
     def _request(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, stream: bool = False
     ) -> tuple[dict[str, Any], ResponseRules]:
@@ -161,7 +165,7 @@ class GLM(GLMConnection, FunctionCallingLLM):
         model's fields, then ``additional_kwargs``, then the call's kwargs."""
         options: dict[str, Any] = {
             "model": self.model,
-            "base_url": resolve_base_url(self.base_url),
+            "base_url": self._base_url,
             **{key: getattr(self, key) for key in _MODEL_FIELDS},
             **self.additional_kwargs,
             **{key: value for key, value in kwargs.items() if key not in _NOT_SENT},

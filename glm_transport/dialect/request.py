@@ -183,13 +183,17 @@ def default_search_engine(base_url: str | None) -> str:
     return _ZAI_SEARCH_ENGINE if base_url and "z.ai" in base_url else _BIGMODEL_SEARCH_ENGINE
 
 
-def _complete_builtin(tool: dict[str, Any], base_url: str | None) -> dict[str, Any]:
-    """A web_search tool with its required engine and ``enable`` filled in (GLM's default is off)."""
+def _complete_builtin(tool: dict[str, Any], base_url: Any) -> dict[str, Any]:
+    """A web_search tool with its required engine and ``enable`` filled in (GLM's default is off).
+
+    ``base_url`` may be a function returning it, called only here (resolving it costs ~40 µs).
+    """
     if tool.get("type") != "web_search":
         return tool
     options = tool.get("web_search")
     options = dict(options) if isinstance(options, Mapping) else {}
-    options.setdefault("search_engine", default_search_engine(base_url))
+    if "search_engine" not in options:
+        options["search_engine"] = default_search_engine(base_url() if callable(base_url) else base_url)
     options.setdefault("enable", True)
     return {**tool, "web_search": options}
 
@@ -305,7 +309,8 @@ def build_chat_request(
 
     ``options`` holds wire fields (``None`` means unset) plus ``preserve_thinking``,
     ``tool_required``, ``web_search`` (``True`` or the tool's options: adds GLM's built-in
-    web search) and ``base_url`` (picks endpoint defaults). ``tools`` are wire tool dicts.
+    web search) and ``base_url`` (the endpoint, or a function returning it: picks endpoint
+    defaults). ``tools`` are wire tool dicts.
     Fields no rule knows (``seed``, ``watermark_enabled``, ``meta``, ...) are sent as given.
     """
     params = {key: value for key, value in options.items() if value is not None}

@@ -11,7 +11,7 @@ reason and its meaning, ``content_filter``, usage and web search results.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,7 +75,8 @@ def finish_reason_info(name: str | None) -> FinishReason | None:
     """The meaning of ``name``; an unknown value (e.g. legacy ``normal``) reads as a normal end."""
     if name is None:
         return None
-    return FINISH_REASONS.get(name) or FinishReason(name, "an end GLM does not document; read as a normal end")
+    reason = FINISH_REASONS.get(name)
+    return FinishReason(name, "an end GLM does not document; read as a normal end") if reason is None else reason
 
 
 # ---------------------------------------------------------------- inline reasoning and box markers
@@ -159,6 +160,8 @@ class InlineSplitter:
 
 def split_inline(text: str) -> tuple[str, str]:
     """``(answer, reasoning)`` of a whole content string (see ``InlineSplitter``)."""
+    if "<" not in text:
+        return text.lstrip("\n"), ""
     splitter = InlineSplitter()
     answer, reasoning = splitter.feed(text)
     tail_answer, tail_reasoning = splitter.flush()
@@ -261,7 +264,7 @@ def server_call(entry: Mapping[str, Any]) -> ServerCall:
 
 
 def interpret_calls(
-    calls: Iterable[Any], finish_reason: str | None, rules: ResponseRules = DEFAULT_RULES
+    calls: Sequence[Any], finish_reason: str | None, rules: ResponseRules = DEFAULT_RULES
 ) -> tuple[list[FunctionCall], list[InvalidCall], list[ServerCall]]:
     """Wire tool calls (models or dicts) as runnable, invalid and server-side calls.
 
@@ -271,6 +274,8 @@ def interpret_calls(
     runnable: list[FunctionCall] = []
     invalid: list[InvalidCall] = []
     server: list[ServerCall] = []
+    if not calls:
+        return runnable, invalid, server
     reason = finish_reason_info(finish_reason)
     functions = 0
     for position, call in enumerate(calls):
