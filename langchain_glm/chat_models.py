@@ -23,6 +23,7 @@ from glm_transport.dialect import (
     check_tool_choice,
     count_text_tokens,
     estimate_prompt_tokens,
+    preserves_thinking,
 )
 from glm_transport.validation import MAX_STOP_SEQUENCES
 
@@ -347,7 +348,7 @@ class ChatGLM(BaseChatModel, GLMConnection):
         """Prompt tokens of ``messages`` (and ``tools``) from GLM's ``/tokenizer`` endpoint, or an
         offline estimate with ``tokenizer="offline"`` (or for a model the endpoint rejects)."""
         wire = to_wire_messages(messages, get_model_info(self.model))
-        if not self.preserve_thinking:
+        if not preserves_thinking(self.thinking, self.preserve_thinking):
             wire = [{k: v for k, v in message.items() if k != "reasoning_content"} for message in wire]
         wire_tools = [to_wire_tool(tool) for tool in tools] if tools else None
         count = None if self.tokenizer == "offline" else self._endpoint_count(wire, wire_tools)

@@ -81,8 +81,10 @@ class GLM(GLMConnection, FunctionCallingLLM):
 
     Tools:
         ``llm.chat_with_tools([tool], user_msg=...)``, ``FunctionAgent(llm=llm, tools=...)``.
-        GLM only accepts ``tool_choice="auto"``; ``tool_required`` and a named ``tool_choice``
-        narrow the tools offered and add an instruction (the model is asked, not forced).
+        GLM only accepts ``tool_choice="auto"``; ``tool_required`` and the other choices are
+        emulated by the dialect's one rule, as in LangChain (the model is asked, not forced).
+        Calls cut short or unparsable never become ``ToolSelection``s; calls GLM ran itself
+        (MCP) are in ``message.additional_kwargs["server_tool_calls"]``.
         ``web_search=True`` adds GLM's built-in web search; results are in
         ``response.additional_kwargs["web_search"]``.
 
