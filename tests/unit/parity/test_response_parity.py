@@ -279,3 +279,14 @@ def test_no_streamed_delta_carries_the_leading_newlines(glm_server: LocalGLMServ
         deltas = [chunk.text for chunk in chat.stream("hi")]
         chat.close()
     assert [delta for delta in deltas if delta] == ["Hi"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_the_servers_own_moderation_stop_is_surfaced(glm_server: LocalGLMServer, adapter: str, mode: str) -> None:
+    """Not only a scripted body: the local server's ``sensitive`` finish, as it renders it."""
+    glm_server.enqueue(Reply.finish("sensitive"))
+    shown = call(adapter, glm_server, mode, Logical())
+    read = langchain_surface(shown) if adapter == "langchain" else llamaindex_surface(shown)
+    assert read.finish == "sensitive"
+    assert read.content_filter and all("level" in entry for entry in read.content_filter)
