@@ -395,14 +395,12 @@ class StreamConverter:
             )
         return ChatGenerationChunk(message=message)
 
-    def finish(self) -> list[ChatGenerationChunk]:
-        """The last chunks: text held back at the end, then usage, finish reason, ids, web search
-        results, content filter, server-side tool calls, and the calls that must not run."""
-        out = []
-        content, reasoning = self.interpreter.flush()
-        if content or reasoning:
-            out.append(self._chunk(content, reasoning, []))
+    def finish(self) -> ChatGenerationChunk:
+        """The last chunk: text held back at the end (a possible tag start), usage, finish reason,
+        ids, web search results, content filter, server-side tool calls, and the calls that must
+        not run."""
         read = self.interpreter
+        content, reasoning = read.flush()
         _, invalid, server = read.calls()
         metadata = _metadata(
             read.model, read.finish_reason, read.id, self.request_id, read.web_search, read.content_filter
@@ -410,8 +408,8 @@ class StreamConverter:
         if invalid:
             metadata["invalid_tool_calls"] = {call.id or call.name: call.error for call in invalid}
         message = AIMessageChunk(
-            content="",
-            additional_kwargs=_additional("", server),
+            content=content,
+            additional_kwargs=_additional(reasoning, server),
             tool_call_chunks=[
                 ToolCallChunk(type="tool_call_chunk", name=None, args=_NOT_RUNNABLE, id=None, index=call.position)
                 for call in invalid
@@ -422,8 +420,7 @@ class StreamConverter:
             chunk_position="last",
         )
         info = {"finish_reason": read.finish_reason, "model_name": read.model}
-        out.append(ChatGenerationChunk(message=message, generation_info=info))
-        return out
+        return ChatGenerationChunk(message=message, generation_info=info)
 
 
 # langchain-core re-parses the summed ``tool_call_chunks`` of a stream with a lenient partial

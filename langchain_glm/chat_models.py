@@ -275,7 +275,7 @@ class ChatGLM(BaseChatModel, GLMConnection):
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        yield from converter.finish()
+        yield converter.finish()
 
     async def _astream(
         self,
@@ -294,8 +294,7 @@ class ChatGLM(BaseChatModel, GLMConnection):
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        for last in converter.finish():
-            yield last
+        yield converter.finish()
 
     # ------------------------------------------------------------ tools and structured output
 
