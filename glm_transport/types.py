@@ -254,7 +254,7 @@ class WebSearchRequest(TypedDict):
 
 class _Wire(BaseModel):
     # New API fields survive as extras; a missing optional field is None.
-    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True)
 
 
 class FunctionCall(_Wire):
