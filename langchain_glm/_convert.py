@@ -32,6 +32,7 @@ from glm_transport.catalog import ModelInfo, get_model_info
 from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
 
 from ._errors import GLMInvalidRequestError
+from ._fast import text_chunk
 
 __all__ = [
     "PROVIDER",
@@ -527,18 +528,15 @@ class StreamConverter:
             self._text = bool(content)
         if not (content or reasoning or calls):
             return None
-        if not (reasoning or calls):  # the common text token: fewer fields to validate (~2 µs a chunk)
-            message = AIMessageChunk(
-                content=content, response_metadata={"model_provider": PROVIDER}, id=self.id or None
-            )
-        else:
-            message = AIMessageChunk(
-                content=content or "",
-                additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-                tool_call_chunks=self._tool_call_chunks(calls) if calls else [],
-                response_metadata={"model_provider": PROVIDER},
-                id=self.id or None,
-            )
+        if not (reasoning or calls):  # the common text token, built without validation (_fast.py)
+            return text_chunk(content, self.id or None, {"model_provider": PROVIDER})
+        message = AIMessageChunk(
+            content=content or "",
+            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+            tool_call_chunks=self._tool_call_chunks(calls) if calls else [],
+            response_metadata={"model_provider": PROVIDER},
+            id=self.id or None,
+        )
         return ChatGenerationChunk(message=message)
 
     def _tool_call_chunks(self, calls: list[dict[str, Any]]) -> list[ToolCallChunk]:
