@@ -32,7 +32,7 @@ from glm_transport.catalog import ModelInfo, get_model_info
 from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
 
 from ._errors import GLMInvalidRequestError
-from ._fast import text_chunk
+from ._fast import ai_result, text_chunk
 
 __all__ = [
     "PROVIDER",
@@ -477,6 +477,12 @@ def to_chat_result(completion: ChatCompletion) -> ChatResult:
     )
     if completion.content_filter:
         metadata["content_filter"] = [item.model_dump(exclude_none=True) for item in completion.content_filter]
+    llm_output: dict[str, Any] = {"model_name": completion.model, "id": completion.id}
+    if completion.usage is not None:
+        llm_output["token_usage"] = completion.usage.model_dump(exclude_none=True)
+    if not (tool_calls or invalid):  # built without validation (_fast.py)
+        usage = usage_metadata(completion.usage)
+        return ai_result(wire.text.lstrip("\n"), additional, usage, metadata, completion.id or None, llm_output)
     message = AIMessage(
         content=wire.text.lstrip("\n"),
         additional_kwargs=additional,
@@ -486,9 +492,6 @@ def to_chat_result(completion: ChatCompletion) -> ChatResult:
         response_metadata=metadata,
         id=completion.id or None,
     )
-    llm_output: dict[str, Any] = {"model_name": completion.model, "id": completion.id}
-    if completion.usage is not None:
-        llm_output["token_usage"] = completion.usage.model_dump(exclude_none=True)
     return ChatResult(generations=[ChatGeneration(message=message)], llm_output=llm_output)
 
 
@@ -529,7 +532,7 @@ class StreamConverter:
         if not (content or reasoning or calls):
             return None
         if not (reasoning or calls):  # the common text token, built without validation (_fast.py)
-            return text_chunk(content, self.id or None, {"model_provider": PROVIDER})
+            return text_chunk(content or "", self.id or None, {"model_provider": PROVIDER})
         message = AIMessageChunk(
             content=content or "",
             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},

@@ -3,14 +3,17 @@ with ``+``, serialized and printed alike, and independent of each other."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from langchain_core.messages import AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from glm_transport._fasturl import parsed_url
 from glm_transport.streaming import parse_chunk
-from langchain_glm._convert import PROVIDER, StreamConverter
+from glm_transport.types import ChatCompletion
+from langchain_glm._convert import PROVIDER, StreamConverter, to_chat_result
 from langchain_glm._fast import text_chunk
 
 TEXTS = ["Hello", " world", "\u4f60\u597d", "x" * 500, "  "]
@@ -104,3 +107,74 @@ def test_a_cached_url_is_the_url_httpx_parses(url: str) -> None:
     request = httpx.Request("POST", parsed_url(url), content=b"{}")
     assert request.url == httpx.Request("POST", url, content=b"{}").url
     assert request.headers["host"] == httpx.Request("POST", url).headers["host"]
+
+
+def _completion(**overrides: Any) -> ChatCompletion:
+    message = {"role": "assistant", "content": "\nHello there", **overrides.pop("message", {})}
+    body = {
+        "id": "chatcmpl-7",
+        "request_id": "req-7",
+        "created": 1,
+        "model": "glm-4-plus",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        **overrides,
+    }
+    return ChatCompletion.model_validate(body)
+
+
+def _validated_result(result: ChatResult) -> ChatResult:
+    message = result.generations[0].message
+    assert isinstance(message, AIMessage)
+    rebuilt = AIMessage(
+        content=message.content,
+        additional_kwargs=message.additional_kwargs,
+        tool_calls=[],
+        invalid_tool_calls=[],
+        usage_metadata=message.usage_metadata,
+        response_metadata=message.response_metadata,
+        id=message.id,
+    )
+    return ChatResult(generations=[ChatGeneration(message=rebuilt)], llm_output=result.llm_output)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}},
+        {
+            "usage": {
+                "prompt_tokens": 5,
+                "completion_tokens": 7,
+                "total_tokens": 12,
+                "prompt_tokens_details": {"cached_tokens": 2},
+                "completion_tokens_details": {"reasoning_tokens": 3},
+            },
+            "message": {"reasoning_content": "thinking"},
+        },
+        {"message": {"content": ""}, "web_search": [{"title": "t", "link": "https://x", "content": "c"}]},
+    ],
+)
+def test_a_fast_chat_result_equals_the_validated_one(overrides: dict[str, Any]) -> None:
+    ours = to_chat_result(_completion(**overrides))
+    theirs = _validated_result(ours)
+    assert ours == theirs
+    assert repr(ours) == repr(theirs)
+    assert ours.model_dump() == theirs.model_dump()
+    assert ours.generations[0].message.model_fields_set == theirs.generations[0].message.model_fields_set
+    assert ours.generations[0].text == ours.generations[0].message.text
+    assert ours.generations[0].message.content == overrides.get("message", {}).get("content", "Hello there")
+
+
+def test_fast_chat_results_share_no_mutable_state() -> None:
+    first, second = to_chat_result(_completion()), to_chat_result(_completion())
+    first.generations[0].message.tool_calls.append({"name": "f", "args": {}, "id": "1", "type": "tool_call"})
+    assert second.generations[0].message.tool_calls == []
+
+
+def test_an_answer_with_tool_calls_still_goes_through_validation() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+    result = to_chat_result(_completion(message={"tool_calls": [call]}))
+    message = result.generations[0].message
+    assert isinstance(message, AIMessage)
+    assert message.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "c1", "type": "tool_call"}]
