@@ -207,8 +207,8 @@ def main() -> None:
     import_rows, import_ratios = import_checks(
         "langchain_glm",
         "import langchain_core.language_models.chat_models, langchain_core.embeddings",
-        "import langchain_glm",
-        peer=("langchain_openai", "import langchain_openai"),
+        "from langchain_glm import ChatGLM, GLMEmbeddings",
+        peer=("langchain_openai", "from langchain_openai import ChatOpenAI, OpenAIEmbeddings"),
     )
     rows = [(f"CPU per invoke, {name}", value * 1e6, "us") for name, value in calls.items()]
     rows += [(f"CPU per streamed chunk ({STREAM_CHUNKS} chunks), {name}", v * 1e6, "us") for name, v in chunks.items()]

@@ -276,7 +276,7 @@ def main() -> None:
     import_rows, import_ratios = import_checks(
         "llamaindex_glm",
         "import llama_index.core.llms.llm, llama_index.core.base.embeddings.base",
-        "import llamaindex_glm",
+        "from llamaindex_glm import GLM, GLMEmbedding",
     )
     rows = [(f"CPU per chat call, {name}", value * 1e6, "us") for name, value in calls.items()]
     rows += [(f"CPU per streamed chunk ({STREAM_CHUNKS} chunks), {name}", v * 1e6, "us") for name, v in chunks.items()]

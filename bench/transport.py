@@ -75,7 +75,11 @@ def main() -> None:
         client.close()
         http.close()
 
-    import_rows, import_ratios = import_checks("glm_transport", "import httpx, pydantic", "import glm_transport")
+    import_rows, import_ratios = import_checks(
+        "glm_transport",
+        "import httpx; from pydantic import BaseModel, Field, SecretStr",
+        "from glm_transport import GLMClient",
+    )
     print("\n| path | httpx | ours | ratio | zhipuai SDK |")
     print("|---|---|---|---|---|")
     print(
