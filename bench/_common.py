@@ -224,3 +224,22 @@ def import_checks(
         ]
         checks.append((f"import CPU in total, {peer[0]} / {label} (info)", peer_alone / ours_alone, float("inf")))
     return rows, checks
+
+
+def cpu_interleaved(
+    runs: dict[str, tuple[Callable[[], Any], int]], repeats: int = 5, warmup: int = 2
+) -> dict[str, float]:
+    """Median CPU seconds per call of each ``(fn, calls)``, the runs taking turns round by round, so
+    a machine shared with other work slows them alike and their ratios hold."""
+    for fn, _ in runs.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, (fn, calls) in runs.items():
+            gc.collect()
+            start = time.process_time()
+            for _ in range(calls):
+                fn()
+            samples[name].append((time.process_time() - start) / calls)
+    return {name: statistics.median(values) for name, values in samples.items()}

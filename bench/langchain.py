@@ -21,6 +21,7 @@ the import adds more than 40 ms, or when another ratio is over its limit.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import warnings
@@ -38,7 +39,7 @@ if __package__ in (None, ""):
 
 from bench._common import (
     control,
-    cpu_per_call,
+    cpu_interleaved,
     import_checks,
     limit_table,
     local_server,
@@ -52,14 +53,15 @@ from glm_transport.testing import Reply
 
 KEY = "0123abcd.s3cr3t"  # id.secret: ChatZhipuAI always signs a JWT from it
 MODEL = "glm-4-plus"  # no reasoning, so every client receives the same answer
-CALLS = 200
-FLOOR_CALLS = 1_000
+CALLS = 100
+FLOOR_CALLS = 400
 STREAM_CHUNKS = 2_000
 STREAM_CALLS = 5
 TEXTS = [f"Document {i}: notes on topic {i % 17}, with a few more words to embed." for i in range(256)]
 PROMPT = "Say hello to the benchmark."
 HEADERS = {"Authorization": f"Bearer {KEY}"}
 INFO = float("inf")  # printed for information, no limit
+INSIDE = "raw httpx inside LangChain"
 
 
 def _usage(usage: dict[str, Any]) -> UsageMetadata:
@@ -71,10 +73,29 @@ def _usage(usage: dict[str, Any]) -> UsageMetadata:
 
 
 class FloorChatModel(BaseChatModel):
-    """No I/O: replays decoded wire JSON (``reply``, ``events``) as a provider converts it."""
+    """No I/O: replays decoded wire JSON (``reply``, ``events``) as a provider converts it.
+
+    Given ``http`` (an ``httpx.Client``) and ``url``, it makes the raw httpx call instead: the
+    information row "raw httpx inside LangChain", where the framework's code runs between socket
+    reads as a real provider's does.
+    """
 
     reply: dict[str, Any]
     events: list[dict[str, Any]]
+    http: Any = None
+    url: str = ""
+
+    def _reply(self) -> dict[str, Any]:
+        return self.reply if self.http is None else raw_call(self.http, self.url, _raw_body(False), HEADERS)
+
+    def _events(self) -> Iterator[dict[str, Any]]:
+        if self.http is None:
+            yield from self.events
+            return
+        with self.http.stream("POST", self.url, json=_raw_body(True), headers=HEADERS) as response:
+            for line in response.iter_lines():
+                if line.startswith("data:") and line[5:].strip() != "[DONE]":
+                    yield json.loads(line[5:])
 
     @property
     def _llm_type(self) -> str:
@@ -83,7 +104,7 @@ class FloorChatModel(BaseChatModel):
     def _generate(
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
     ) -> ChatResult:
-        body = self.reply
+        body = self._reply()
         choice = body["choices"][0]
         message = AIMessage(
             content=choice["message"]["content"],
@@ -104,7 +125,7 @@ class FloorChatModel(BaseChatModel):
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
     ) -> Iterator[ChatGenerationChunk]:
         usage = finish = model = None
-        for data in self.events:
+        for data in self._events():
             usage = data.get("usage") or usage
             choices = data.get("choices")
             if not choices:
@@ -147,25 +168,31 @@ def per_call(base: str, models: dict[str, Any], http: httpx.Client) -> tuple[dic
     url = base + "/chat/completions"
     control(base, "reset", {})
     reply = raw_call(http, url, _raw_body(False), HEADERS)
-    results = {"raw httpx": cpu_per_call(lambda: raw_call(http, url, _raw_body(False), HEADERS), CALLS)}
     floor = FloorChatModel(reply=reply, events=[])
-    results["floor"] = cpu_per_call(lambda: floor.invoke(PROMPT), FLOOR_CALLS)
-    results.update({name: cpu_per_call(lambda m=model: m.invoke(PROMPT), CALLS) for name, model in models.items()})
-    return results, reply
+    inside = FloorChatModel(reply={}, events=[], http=http, url=url)
+    runs = {
+        "raw httpx": (lambda: raw_call(http, url, _raw_body(False), HEADERS), CALLS),
+        "floor": (lambda: floor.invoke(PROMPT), FLOOR_CALLS),
+        INSIDE: (lambda: inside.invoke(PROMPT), CALLS),
+        **{name: (lambda m=model: m.invoke(PROMPT), CALLS) for name, model in models.items()},
+    }
+    return cpu_interleaved(runs), reply
 
 
 def per_chunk(base: str, models: dict[str, Any], http: httpx.Client, reply: dict[str, Any]) -> dict[str, float]:
     url = base + "/chat/completions"
-    scripted = Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json()
-    script(base, scripted, times=1 + 2 + 3 * STREAM_CALLS)
+    script(base, Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json(), times=100_000)
     events = raw_stream(http, url, _raw_body(True), HEADERS)
-    results = {"raw httpx": cpu_per_call(lambda: raw_stream(http, url, _raw_body(True), HEADERS), STREAM_CALLS, 2)}
     floor = FloorChatModel(reply=reply, events=events)
-    results["floor"] = cpu_per_call(lambda: sum(1 for _ in floor.stream(PROMPT)), STREAM_CALLS, 2)
-    for name, model in models.items():
-        script(base, scripted, times=2 + 3 * STREAM_CALLS)
-        results[name] = cpu_per_call(lambda m=model: sum(1 for _ in m.stream(PROMPT)), STREAM_CALLS, 2)
-    return {name: value / STREAM_CHUNKS for name, value in results.items()}
+    inside = FloorChatModel(reply={}, events=[], http=http, url=url)
+    runs = {
+        "raw httpx": (lambda: raw_stream(http, url, _raw_body(True), HEADERS), STREAM_CALLS),
+        "floor": (lambda: sum(1 for _ in floor.stream(PROMPT)), STREAM_CALLS),
+        INSIDE: (lambda: sum(1 for _ in inside.stream(PROMPT)), STREAM_CALLS),
+        **{name: (lambda m=model: sum(1 for _ in m.stream(PROMPT)), 1) for name, model in models.items()},
+    }
+    runs["ChatGLM"] = (runs["ChatGLM"][0], STREAM_CALLS)
+    return {name: value / STREAM_CHUNKS for name, value in cpu_interleaved(runs, warmup=1).items()}
 
 
 def embeddings(base: str) -> tuple[float, float, int, int]:
@@ -240,6 +267,8 @@ def main() -> None:
         ]
     )
     ratios += [
+        ("ChatGLM / raw httpx inside LangChain, per invoke (info)", calls["ChatGLM"] / calls[INSIDE], INFO),
+        ("ChatGLM / raw httpx inside LangChain, per chunk (info)", chunks["ChatGLM"] / chunks[INSIDE], INFO),
         ("ChatGLM / ChatOpenAI, CPU per call", calls["ChatGLM"] / calls["ChatOpenAI"], 0.7),
         ("ChatGLM / ChatOpenAI, CPU per streamed chunk", chunks["ChatGLM"] / chunks["ChatOpenAI"], 0.35),
         ("ChatGLM / ChatZhipuAI, CPU per call (info)", calls["ChatGLM"] / calls["ChatZhipuAI"], INFO),

@@ -50,7 +50,7 @@ if __package__ in (None, ""):
 
 from bench._common import (
     control,
-    cpu_per_call,
+    cpu_interleaved,
     import_checks,
     limit_table,
     local_server,
@@ -63,8 +63,8 @@ from glm_transport.testing import Reply
 
 KEY = "0123abcd.s3cr3t"  # id.secret: the zhipuai SDK always signs a JWT from it
 MODEL = "glm-4-plus"  # no reasoning (so every client receives the same answer) and in ZhipuAI's list
-CALLS = 200
-FLOOR_CALLS = 1_000
+CALLS = 100
+FLOOR_CALLS = 400
 STREAM_CHUNKS = 2_000
 STREAM_CALLS = 5
 CONCURRENT = 256
@@ -163,25 +163,27 @@ def per_call(base: str, models: dict[str, Any], http: httpx.Client) -> tuple[dic
     messages, url = _messages(), base + "/chat/completions"
     control(base, "reset", {})
     reply = raw_call(http, url, _raw_body(False), HEADERS)
-    results = {"raw httpx": cpu_per_call(lambda: raw_call(http, url, _raw_body(False), HEADERS), CALLS)}
     floor = FloorLLM(reply=reply, events=[])
-    results["floor"] = cpu_per_call(lambda: floor.chat(messages), FLOOR_CALLS)
-    results.update({name: cpu_per_call(lambda m=model: m.chat(messages), CALLS) for name, model in models.items()})
-    return results, reply
+    runs = {
+        "raw httpx": (lambda: raw_call(http, url, _raw_body(False), HEADERS), CALLS),
+        "floor": (lambda: floor.chat(messages), FLOOR_CALLS),
+        **{name: (lambda m=model: m.chat(messages), CALLS) for name, model in models.items()},
+    }
+    return cpu_interleaved(runs), reply
 
 
 def per_chunk(base: str, models: dict[str, Any], http: httpx.Client, reply: dict[str, Any]) -> dict[str, float]:
     messages, url = _messages(), base + "/chat/completions"
-    scripted = Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json()
-    script(base, scripted, times=1 + 2 + 3 * STREAM_CALLS)
+    script(base, Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json(), times=100_000)
     events = raw_stream(http, url, _raw_body(True), HEADERS)
-    results = {"raw httpx": cpu_per_call(lambda: raw_stream(http, url, _raw_body(True), HEADERS), STREAM_CALLS, 2)}
     floor = FloorLLM(reply=reply, events=events)
-    results["floor"] = cpu_per_call(lambda: sum(1 for _ in floor.stream_chat(messages)), STREAM_CALLS, 2)
-    for name, model in models.items():
-        script(base, scripted, times=2 + 3 * STREAM_CALLS)
-        results[name] = cpu_per_call(lambda m=model: sum(1 for _ in m.stream_chat(messages)), STREAM_CALLS, 2)
-    return {name: value / STREAM_CHUNKS for name, value in results.items()}
+    runs = {
+        "raw httpx": (lambda: raw_stream(http, url, _raw_body(True), HEADERS), STREAM_CALLS),
+        "floor": (lambda: sum(1 for _ in floor.stream_chat(messages)), STREAM_CALLS),
+        **{name: (lambda m=model: sum(1 for _ in m.stream_chat(messages)), 1) for name, model in models.items()},
+    }
+    runs["GLM"] = (runs["GLM"][0], STREAM_CALLS)
+    return {name: value / STREAM_CHUNKS for name, value in cpu_interleaved(runs, warmup=1).items()}
 
 
 def concurrent(base: str) -> dict[str, float]:
