@@ -4,11 +4,15 @@ each instance owns (``glm_transport.ClientPair``: made on first use, closed by `
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
-from glm_transport import AsyncGLMClient, ClientPair, GLMClient
+import glm_transport
+from glm_transport import ClientPair
+
+if TYPE_CHECKING:  # the clients (and httpx) load with the first one made: importing GLM needs neither
+    from glm_transport import AsyncGLMClient, GLMClient
 from glm_transport.config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
 
 __all__ = ["GLMConnection"]
@@ -52,12 +56,12 @@ class GLMConnection(BaseModel):
     @property
     def client(self) -> GLMClient:
         """The ``GLMClient`` this instance owns, made on first use."""
-        return self._clients.sync(lambda: GLMClient(**self._client_options()))
+        return self._clients.sync(lambda: glm_transport.GLMClient(**self._client_options()))
 
     @property
     def async_client(self) -> AsyncGLMClient:
         """The ``AsyncGLMClient`` this instance owns; its connection pool follows the running loop."""
-        return self._clients.async_(lambda: AsyncGLMClient(**self._async_client_options()))
+        return self._clients.async_(lambda: glm_transport.AsyncGLMClient(**self._async_client_options()))
 
     def close(self) -> None:
         """Close the sync client's connections."""

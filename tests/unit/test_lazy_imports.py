@@ -51,3 +51,11 @@ def test_an_unknown_name_is_an_attribute_error_naming_it(package: str) -> None:
 def test_the_transport_signs_jwts_without_importing_pyjwt_until_asked() -> None:
     code = "import sys; from glm_transport import GLMClient; print('jwt' in sys.modules)"
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
+
+
+def test_llamaindex_classes_import_without_httpx_or_the_clients() -> None:
+    code = (
+        "import sys; from llamaindex_glm import GLM, GLMEmbedding; "
+        "print('httpx' in sys.modules, 'glm_transport.client' in sys.modules)"
+    )
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).split() == ["False", "False"]
