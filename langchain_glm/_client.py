@@ -9,14 +9,18 @@ loop; clients passed in by the user are used and never closed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from typing_extensions import Self
 
-from glm_transport import AsyncGLMClient, ClientPair, GLMClient
+import glm_transport
+from glm_transport import ClientPair
+
+if TYPE_CHECKING:  # the clients load with the first one made
+    from glm_transport import AsyncGLMClient, GLMClient
 from glm_transport.config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 
 __all__ = ["GLMConnection"]
@@ -71,13 +75,13 @@ class GLMConnection(BaseModel):
     @property
     def client(self) -> GLMClient:
         """The ``GLMClient`` this instance owns (made on first use)."""
-        return self._clients.sync(lambda: GLMClient(http_client=self.http_client, **self.client_kwargs()))
+        return self._clients.sync(lambda: glm_transport.GLMClient(http_client=self.http_client, **self.client_kwargs()))
 
     @property
     def async_client(self) -> AsyncGLMClient:
         """The ``AsyncGLMClient`` this instance owns (made on first use)."""
         return self._clients.async_(
-            lambda: AsyncGLMClient(
+            lambda: glm_transport.AsyncGLMClient(
                 http_client=self.http_async_client, max_concurrency=self.max_concurrency, **self.client_kwargs()
             )
         )
