@@ -227,7 +227,7 @@ def import_checks(
 
 
 def cpu_interleaved(
-    runs: dict[str, tuple[Callable[[], Any], int]], repeats: int = 5, warmup: int = 2
+    runs: dict[str, tuple[Callable[[], Any], int]], repeats: int = 7, warmup: int = 2
 ) -> dict[str, float]:
     """Median CPU seconds per call of each ``(fn, calls)``, the runs taking turns round by round, so
     a machine shared with other work slows them alike and their ratios hold."""
