@@ -11,6 +11,8 @@ from glm_transport._lazy import lazy_exports
 if TYPE_CHECKING:
     from .embeddings import GLMEmbedding
     from .llms import GLM
+    from .media_tools import GLMMediaToolSpec
+    from .readers import GLMFileParserReader
     from .rerank import GLMRerank
     from .tokenizer import GLMEndpointTokenizer, GLMTokenizer, count_tokens
     from .web_search import GLMWebSearchToolSpec
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     ".embeddings": ("GLMEmbedding",),
     ".llms": ("GLM",),
+    ".media_tools": ("GLMMediaToolSpec",),
+    ".readers": ("GLMFileParserReader",),
     ".rerank": ("GLMRerank",),
     ".tokenizer": ("GLMEndpointTokenizer", "GLMTokenizer", "count_tokens"),
     ".web_search": ("GLMWebSearchToolSpec",),
@@ -28,6 +32,8 @@ __all__ = [
     "GLM",
     "GLMEmbedding",
     "GLMEndpointTokenizer",
+    "GLMFileParserReader",
+    "GLMMediaToolSpec",
     "GLMRerank",
     "GLMTokenizer",
     "GLMWebSearchToolSpec",

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-PACKAGES = ("glm_transport", "langchain_glm", "llamaindex_glm")
+PACKAGES = ("glm_transport", "glm_transport.media", "langchain_glm", "llamaindex_glm")
 HEAVY = (
     "httpx",
     "jwt",
