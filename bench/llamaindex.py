@@ -1,13 +1,22 @@
-"""LlamaIndex benchmark, one run: GLM against OpenAILike (pointed at the local server),
-llama-index-llms-zhipuai's ZhipuAI and raw httpx, all on the same local GLM server.
+"""LlamaIndex benchmark, one run: raw httpx, a no-I/O LLM (the framework's own cost), GLM, OpenAILike
+(pointed at the local server) and llama-index-llms-zhipuai's ZhipuAI, all on the same local GLM server.
 
     python -m bench.llamaindex
 
 Measures the client process's CPU per non-streaming ``chat`` and per streamed chunk (a 2,000-chunk
-answer), the wall time of 256 concurrent ``achat`` calls against raw httpx sending the same 256
-requests, and GLMEmbedding's wall time on 256 texts against raw httpx sending the same 4 requests
-(and how many requests each embedder makes). The server runs as a subprocess with an ``id.secret``
-key, so ZhipuAI's SDK can sign its JWT. ``BENCH_STRICT=1`` exits 1 when a ratio is over its limit.
+answer) and prints the limit table (ours against raw httpx plus the floor, with the best peer). The
+floor, ``FloorLLM``, replays the decoded wire JSON the server sent and builds ``ChatMessage`` and
+``ChatResponse`` the way OpenAILike does (a validated message per chunk carrying the text so far),
+under the same ``llm_chat_callback`` instrumentation.
+
+Then: the wall time of 256 concurrent ``achat`` calls against raw httpx sending the same 256 requests;
+GLMEmbedding's wall time on 256 texts against raw httpx sending the same 4 requests (and how many
+requests each embedder makes); the CPU ``import llamaindex_glm`` adds over llama-index-core's LLM and
+embedding bases (fresh processes, median of several).
+
+The server runs as a subprocess with an ``id.secret`` key, so ZhipuAI's SDK can sign its JWT.
+``BENCH_STRICT=1`` exits 1 when ours ÷ (httpx + floor) is over 1.2 on a row, the import adds more
+than 40 ms, or another ratio is over its limit.
 """
 
 from __future__ import annotations
@@ -18,20 +27,44 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback
+from llama_index.core.llms.llm import LLM
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._common import control, cpu_per_call, local_server, report, script
+from bench._common import (
+    control,
+    cpu_interleaved,
+    import_checks,
+    limit_table,
+    local_server,
+    raw_call,
+    raw_stream,
+    report,
+    script,
+)
 from glm_transport.testing import Reply
 
 KEY = "0123abcd.s3cr3t"  # id.secret: the zhipuai SDK always signs a JWT from it
 MODEL = "glm-4-plus"  # no reasoning (so every client receives the same answer) and in ZhipuAI's list
-CALLS = 200
+CALLS = 100
+FLOOR_CALLS = 400
 STREAM_CHUNKS = 2_000
 STREAM_CALLS = 5
 CONCURRENT = 256
@@ -42,13 +75,72 @@ LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
 
 
 def _messages() -> list[Any]:
-    from llama_index.core.llms import ChatMessage
-
     return [ChatMessage(role="user", content=PROMPT)]
 
 
 def _raw_body(stream: bool) -> dict[str, Any]:
     return {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+
+
+def _usage_kwargs(usage: dict[str, Any] | None) -> dict[str, Any]:
+    usage = usage or {}
+    return {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
+class FloorLLM(LLM):
+    """No I/O: replays decoded wire JSON (``reply``, ``events``) as a provider converts it."""
+
+    reply: dict[str, Any]
+    events: list[dict[str, Any]]
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name="floor", is_chat_model=True)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body = self.reply
+        message = body["choices"][0]["message"]
+        return ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, content=message["content"]),
+            raw=body,
+            additional_kwargs=_usage_kwargs(body.get("usage")),
+        )
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        def gen() -> ChatResponseGen:
+            text = ""
+            for data in self.events:
+                choices = data.get("choices")
+                delta = (choices[0].get("delta") or {}).get("content") or "" if choices else ""
+                text += delta
+                yield ChatResponse(
+                    message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                    delta=delta,
+                    raw=data,
+                    additional_kwargs=_usage_kwargs(data.get("usage")) if data.get("usage") else {},
+                )
+
+        return gen()
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        raise NotImplementedError
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        raise NotImplementedError
+
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        raise NotImplementedError
+
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        raise NotImplementedError
+
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        raise NotImplementedError
+
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+        raise NotImplementedError
 
 
 def _models(base: str) -> dict[str, Any]:
@@ -67,34 +159,31 @@ def _models(base: str) -> dict[str, Any]:
     }
 
 
-def per_call(base: str, models: dict[str, Any], http: httpx.Client) -> dict[str, float]:
-    messages = _messages()
+def per_call(base: str, models: dict[str, Any], http: httpx.Client) -> tuple[dict[str, float], dict[str, Any]]:
+    messages, url = _messages(), base + "/chat/completions"
     control(base, "reset", {})
-    results = {name: cpu_per_call(lambda m=model: m.chat(messages), CALLS) for name, model in models.items()}
-    results["raw httpx"] = cpu_per_call(
-        lambda: http.post(base + "/chat/completions", json=_raw_body(False), headers=HEADERS).json(), CALLS
-    )
-    return results
+    reply = raw_call(http, url, _raw_body(False), HEADERS)
+    floor = FloorLLM(reply=reply, events=[])
+    runs = {
+        "raw httpx": (lambda: raw_call(http, url, _raw_body(False), HEADERS), CALLS),
+        "floor": (lambda: floor.chat(messages), FLOOR_CALLS),
+        **{name: (lambda m=model: m.chat(messages), CALLS) for name, model in models.items()},
+    }
+    return cpu_interleaved(runs), reply
 
 
-def per_chunk(base: str, models: dict[str, Any], http: httpx.Client) -> dict[str, float]:
-    messages = _messages()
-    reply = Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json()
-    results = {}
-    for name, model in models.items():
-        script(base, reply, times=2 + 3 * STREAM_CALLS)
-        results[name] = (
-            cpu_per_call(lambda m=model: sum(1 for _ in m.stream_chat(messages)), STREAM_CALLS, 2) / STREAM_CHUNKS
-        )
-
-    def raw() -> None:
-        with http.stream("POST", base + "/chat/completions", json=_raw_body(True), headers=HEADERS) as response:
-            for _ in response.iter_lines():
-                pass
-
-    script(base, reply, times=2 + 3 * STREAM_CALLS)
-    results["raw httpx"] = cpu_per_call(raw, STREAM_CALLS, 2) / STREAM_CHUNKS
-    return results
+def per_chunk(base: str, models: dict[str, Any], http: httpx.Client, reply: dict[str, Any]) -> dict[str, float]:
+    messages, url = _messages(), base + "/chat/completions"
+    script(base, Reply.chat(content="x" * (4 * STREAM_CHUNKS), chunks=STREAM_CHUNKS).to_json(), times=100_000)
+    events = raw_stream(http, url, _raw_body(True), HEADERS)
+    floor = FloorLLM(reply=reply, events=events)
+    runs = {
+        "raw httpx": (lambda: raw_stream(http, url, _raw_body(True), HEADERS), STREAM_CALLS),
+        "floor": (lambda: sum(1 for _ in floor.stream_chat(messages)), STREAM_CALLS),
+        **{name: (lambda m=model: sum(1 for _ in m.stream_chat(messages)), 1) for name, model in models.items()},
+    }
+    runs["GLM"] = (runs["GLM"][0], STREAM_CALLS)
+    return {name: value / STREAM_CHUNKS for name, value in cpu_interleaved(runs, warmup=1).items()}
 
 
 def concurrent(base: str) -> dict[str, float]:
@@ -181,31 +270,52 @@ def main() -> None:
     warnings.simplefilter("ignore")  # the zhipuai SDK's deprecation notices
     with local_server("--api-key", KEY) as base, httpx.Client(timeout=60) as http:
         models = _models(base)
-        calls = per_call(base, models, http)
-        chunks = per_chunk(base, models, http)
+        calls, reply = per_call(base, models, http)
+        chunks = per_chunk(base, models, http, reply)
         models["GLM"].close()
         many = concurrent(base)
         embed_walls, embed_requests = embeddings(base)
+    import_rows, import_ratios = import_checks(
+        "llamaindex_glm",
+        "import llama_index.core.llms.llm, llama_index.core.base.embeddings.base",
+        "from llamaindex_glm import GLM, GLMEmbedding",
+    )
     rows = [(f"CPU per chat call, {name}", value * 1e6, "us") for name, value in calls.items()]
-    rows.append(("CPU per chat call, GLM minus raw httpx", (calls["GLM"] - calls["raw httpx"]) * 1e6, "us"))
     rows += [(f"CPU per streamed chunk ({STREAM_CHUNKS} chunks), {name}", v * 1e6, "us") for name, v in chunks.items()]
     rows += [(f"wall, {CONCURRENT} concurrent achat, {name}", v * 1e3, "ms") for name, v in many.items()]
     rows += [(f"wall, {len(TEXTS)} texts embedded, {name}", v * 1e3, "ms") for name, v in embed_walls.items()]
     rows += [(f"requests for {len(TEXTS)} texts, {name}", float(n), "requests") for name, n in embed_requests.items()]
-    ratios = [
+    rows += import_rows
+    peers = ("OpenAILike", "ZhipuAI")
+    ratios = limit_table(
+        [
+            {
+                "path": "LlamaIndex chat",
+                "unit": "ms",
+                "httpx": calls["raw httpx"],
+                "floor": calls["floor"],
+                "ours": calls["GLM"],
+                "peers": {name: calls[name] for name in peers},
+            },
+            {
+                "path": "LlamaIndex streamed chunk",
+                "unit": "us",
+                "httpx": chunks["raw httpx"],
+                "floor": chunks["floor"],
+                "ours": chunks["GLM"],
+                "peers": {name: chunks[name] for name in peers},
+            },
+        ]
+    )
+    ratios += [
         ("GLM / OpenAILike, CPU per call", calls["GLM"] / calls["OpenAILike"], 0.7),
         ("GLM / OpenAILike, CPU per streamed chunk", chunks["GLM"] / chunks["OpenAILike"], 0.35),
         (f"GLM / raw httpx, wall of {CONCURRENT} concurrent achat", many["GLM"] / many["raw httpx"], 1.5),
         ("GLMEmbedding / raw httpx, wall on 256 texts", embed_walls["GLMEmbedding"] / embed_walls["raw httpx"], 1.5),
         ("GLMEmbedding requests / 4", embed_requests["GLMEmbedding"] / 4, 1.0),
-        ("GLM / raw httpx, CPU per streamed chunk (info)", chunks["GLM"] / chunks["raw httpx"], float("inf")),
-        (
-            "OpenAILike / raw httpx, CPU per streamed chunk (info)",
-            chunks["OpenAILike"] / chunks["raw httpx"],
-            float("inf"),
-        ),
+        *import_ratios,
     ]
-    report("LlamaIndex: GLM vs OpenAILike vs ZhipuAI vs raw httpx (local GLM server)", rows, ratios)
+    report("LlamaIndex: raw httpx, floor, GLM, OpenAILike, ZhipuAI (local GLM server)", rows, ratios)
 
 
 if __name__ == "__main__":

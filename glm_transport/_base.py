@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from ._fasturl import parsed_url
 from ._version import __version__
 from .auth import GLMAuth
 from .catalog import EMBEDDING_MAX_BATCH, get_model_info
@@ -147,7 +148,7 @@ class BaseGLMClient:
         headers["Authorization"] = self._auth.header_value()
         return httpx.Request(
             "POST",
-            self.base_url + path,
+            parsed_url(self.base_url + path),
             content=_dumps(body).encode(),
             headers=headers,
             extensions={"timeout": self._timeout_ext},

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-import httpx
 from pydantic import SecretStr
 
 from .errors import GLMConfigurationError
+
+if TYPE_CHECKING:  # httpx loads when a URL or timeout is resolved (a LlamaIndex import needs neither)
+    import httpx
+
+    DEFAULT_TIMEOUT: httpx.Timeout
 
 __all__ = [
     "API_KEY_ENV_VARS",
@@ -47,8 +51,16 @@ API_KEY_ENV_VARS: Final = ("ZHIPUAI_API_KEY", "ZAI_API_KEY")
 BASE_URL_ENV_VAR: Final = "ZHIPUAI_BASE_URL"
 
 # The official SDK's defaults (spec §6.4): thinking models can take minutes before the first byte.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(300.0, connect=8.0)
+_DEFAULT_TIMEOUT: Final = (300.0, 8.0)  # DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=8.0), made on first use
 DEFAULT_MAX_RETRIES: Final = 2
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_TIMEOUT":
+        import httpx
+
+        return httpx.Timeout(_DEFAULT_TIMEOUT[0], connect=_DEFAULT_TIMEOUT[1])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr:
@@ -73,6 +85,8 @@ def resolve_base_url(base_url: str | None) -> str:
     """
     value = (base_url or os.environ.get(BASE_URL_ENV_VAR) or CHINA).strip()
     value = ENDPOINTS.get(value.lower(), value)
+    import httpx
+
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -91,8 +105,10 @@ def resolve_base_url(base_url: str | None) -> str:
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """``None`` is the default; a number bounds connect, read (between stream chunks), write and pool."""
+    import httpx
+
     if timeout is None:
-        return DEFAULT_TIMEOUT
+        return httpx.Timeout(_DEFAULT_TIMEOUT[0], connect=_DEFAULT_TIMEOUT[1])
     if isinstance(timeout, httpx.Timeout):
         return timeout
     if timeout <= 0:

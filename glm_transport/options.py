@@ -25,18 +25,22 @@ import math
 import re
 import warnings
 from collections.abc import Collection, Mapping
-from typing import Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 from pydantic import field_validator as _field_validator
 from typing_extensions import Self
 
+import glm_transport as _transport
+
 from .catalog import EMBEDDING_MAX_BATCH
-from .client import AsyncGLMClient, GLMClient
 from .config import DEFAULT_MAX_RETRIES, resolve_api_key, resolve_base_url
 from .errors import GLMConfigurationError
 from .pair import ClientPair
+
+if TYPE_CHECKING:  # the clients load with the first one made (glm_transport resolves them lazily)
+    from .client import AsyncGLMClient, GLMClient
 
 __all__ = [
     "ALIASES",
@@ -312,13 +316,13 @@ class GLMOptions(BaseModel):
     @property
     def client(self) -> GLMClient:
         """The ``GLMClient`` this instance owns (made on first use)."""
-        return self._clients.sync(lambda: GLMClient(http_client=self.http_client, **self.client_kwargs()))
+        return self._clients.sync(lambda: _transport.GLMClient(http_client=self.http_client, **self.client_kwargs()))
 
     @property
     def async_client(self) -> AsyncGLMClient:
         """The ``AsyncGLMClient`` this instance owns; its pool follows the running event loop."""
         return self._clients.async_(
-            lambda: AsyncGLMClient(
+            lambda: _transport.AsyncGLMClient(
                 http_client=self.http_async_client, max_concurrency=self.max_concurrency, **self.client_kwargs()
             )
         )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import AsyncGLMClient, GLMClient
+if TYPE_CHECKING:  # the clients (and httpx) load when the owner makes its first one
+    from .client import AsyncGLMClient, GLMClient
 
 __all__ = ["ClientPair"]
 

@@ -213,7 +213,7 @@ class ChatCompletionRequest(TypedDict, total=False):
 
 class _Wire(BaseModel):
     # New API fields survive as extras; a missing optional field is None.
-    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True)
 
 
 class FunctionCall(_Wire):

@@ -1,13 +1,30 @@
-"""Zhipu AI / Z.ai GLM models for LangChain: ``ChatGLM``, ``GLMEmbeddings``, ``GLMRerank`` and GLM web search."""
+"""Zhipu AI / Z.ai GLM models for LangChain: ``ChatGLM``, ``GLMEmbeddings``, ``GLMRerank`` and GLM web search.
 
-from glm_transport import __version__
+Each class is imported on first use (``glm_transport._lazy``), so importing the package is cheap.
+"""
 
-from .chat_models import ChatGLM
-from .document_loaders import GLMFileParserLoader
-from .embeddings import GLMEmbeddings
-from .media_tools import GLMImageGenerationTool, GLMVideoGenerationTool
-from .rerank import GLMRerank
-from .web_search import GLMWebSearchRetriever, GLMWebSearchTool
+from typing import TYPE_CHECKING
+
+from glm_transport._lazy import lazy_exports
+from glm_transport._version import __version__
+
+if TYPE_CHECKING:
+    from .chat_models import ChatGLM
+    from .document_loaders import GLMFileParserLoader
+    from .embeddings import GLMEmbeddings
+    from .media_tools import GLMImageGenerationTool, GLMVideoGenerationTool
+    from .rerank import GLMRerank
+    from .web_search import GLMWebSearchRetriever, GLMWebSearchTool
+
+_EXPORTS = {
+    ".chat_models": ("ChatGLM",),
+    ".document_loaders": ("GLMFileParserLoader",),
+    ".embeddings": ("GLMEmbeddings",),
+    ".media_tools": ("GLMImageGenerationTool", "GLMVideoGenerationTool"),
+    ".rerank": ("GLMRerank",),
+    ".web_search": ("GLMWebSearchRetriever", "GLMWebSearchTool"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "ChatGLM",
