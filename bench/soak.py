@@ -472,6 +472,107 @@ async def run_soak(base_url: str, api_key: str, config: SoakConfig) -> SoakResul
     return result
 
 
+# ---------------------------------------------------------------- hostile-wire probes (--probes)
+
+
+def _probe_cases() -> list[tuple[str, str, list[tuple[Any, ...]], dict[str, Any]]]:
+    from tests.hostile import chunk_event, head, json_answer, sse, sse_answer
+
+    answer = json_answer("x" * 200)
+    split = answer.index(b"\r\n\r\n") + 4
+    stream_head = head()
+    deadline = {"total_timeout": 1.0}
+    return [
+        (
+            "1 body dripped a byte every 50 ms",
+            "chat",
+            [("send", answer[:split]), ("drip", answer[split:], 0.05)],
+            deadline,
+        ),
+        ("1 keep-alive comments only", "stream", [("send", stream_head), ("repeat", b": ping\n\n", 0.05)], deadline),
+        (
+            "1 one endless data line",
+            "stream",
+            [("send", stream_head + b"data: "), ("repeat", b"x" * 4096, 0.01)],
+            deadline,
+        ),
+        ("1 no status line for 15 s", "chat", [("sleep", 15), ("send", json_answer())], deadline),
+        (
+            "2 a 15 s gap after the first event",
+            "stream",
+            [("send", stream_head + sse(chunk_event("a"))), ("sleep", 15), ("send", sse_answer())],
+            {**deadline, "timeout": 30},
+        ),
+        ("4 body held open after [DONE]", "stream", [("send", stream_head + sse_answer()), ("sleep", 15)], {}),
+        (
+            "9 Retry-After: 86400",
+            "chat",
+            [("send", head(429, "application/json", content_length=2, retry_after="86400") + b"{}")],
+            {},
+        ),
+    ]
+
+
+def _probe_once(mode: str, method: str, kwargs: dict[str, Any]) -> str:
+    from glm_transport import AsyncGLMClient, GLMClient
+
+    request = {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}
+
+    async def arun() -> Any:
+        async with AsyncGLMClient(**kwargs) as client:
+            if method == "stream":
+                return [c async for c in await client.stream_chat(request)]
+            return await client.chat(request)
+
+    try:
+        if mode == "async":
+            asyncio.run(arun())
+        else:
+            with GLMClient(**kwargs) as client:
+                _ = list(client.stream_chat(request)) if method == "stream" else client.chat(request)
+    except GLMError as exc:
+        return f"{type(exc).__name__}: {exc.message[:50]}"
+    return "complete answer"
+
+
+def run_probes() -> list[str]:
+    """Each hostile-wire probe, sync and async: what came back and after how long."""
+    from tests.hostile import HostileServer
+
+    lines = []
+    for name, method, script, options in _probe_cases():
+        for mode in ("sync", "async"):
+            with HostileServer() as server:
+                server.play(*script)
+                start = time.perf_counter()
+                outcome = _probe_once(mode, method, {"api_key": "k", "base_url": server.base_url, **options})
+                lines.append(f"{name:38} {mode:5} {time.perf_counter() - start:6.2f} s  {outcome}")
+    lines.append(_probe_embeddings())
+    return lines
+
+
+def _probe_embeddings() -> str:
+    import json as _json
+
+    from glm_transport import GLMClient
+    from tests.hostile import HostileServer, head
+
+    data = [{"object": "embedding", "index": i, "embedding": [0.1]} for i in range(64)]
+    body = _json.dumps({"model": "embedding-3", "data": data}).encode()
+    with HostileServer(
+        [("sleep", 0.4), ("send", head(content_type="application/json", content_length=len(body)) + body)]
+    ) as server:
+        start = time.perf_counter()
+        try:
+            with GLMClient(api_key="k", base_url=server.base_url, total_timeout=1.0) as client:
+                client.embed(["t"] * 640)
+            outcome = "complete answer"
+        except GLMError as exc:
+            outcome = f"{type(exc).__name__}: {exc.message[:50]}"
+        elapsed, sent = time.perf_counter() - start, len(server.requests)
+        return f"{'3 640 texts, 0.4 s per batch':38} sync  {elapsed:6.2f} s  {outcome} ({sent} batches sent)"
+
+
 def main(argv: list[str] | None = None) -> int:
     defaults = SoakConfig()
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
@@ -479,7 +580,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--probes", action="store_true", help="run the hostile-wire probes instead")
     args = parser.parse_args(argv)
+    if args.probes:
+        print("\n".join(run_probes()))
+        return 0
     config = SoakConfig(
         requests=args.requests, concurrency=args.concurrency, fault_rate=args.fault_rate, seed=args.seed
     )
