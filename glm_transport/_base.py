@@ -418,10 +418,10 @@ class BaseGLMClient:
         left = call.deadline.remaining()
         if left <= 0:
             raise self._overall_timeout(call.request_id)
-        if self._bounded:
-            timeout: dict[str, Any] = bounded_timeouts(self._timeout_ext, call.deadline)
-        elif left == float("inf"):
-            timeout = self._timeout_ext
+        if left == float("inf") and not (call.stream and self._bounded):
+            timeout: dict[str, Any] = self._timeout_ext  # nothing to bound (a stream's drain needs it)
+        elif self._bounded:
+            timeout = bounded_timeouts(self._timeout_ext, call.deadline)
         else:
             timeout = {key: left if value is None else min(value, left) for key, value in self._timeout_ext.items()}
         return self._request(call.path, call.content, stream=call.stream, timeout=timeout)

@@ -51,6 +51,7 @@ class Deadline:
 class BoundedTimeout(float):
     """A timeout (``inf``: none) carrying the deadline it is bounded by."""
 
+    __slots__ = ("deadline",)
     deadline: Deadline
 
     def __new__(cls, value: float | None, deadline: Deadline) -> BoundedTimeout:
@@ -75,10 +76,9 @@ def bounded_timeouts(timeouts: dict[str, float | None], deadline: Deadline) -> d
 
 
 def _bound(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = getattr(timeout, "deadline", None)
-    if deadline is None or timeout is None:
+    if type(timeout) is not BoundedTimeout:
         return timeout
-    left = deadline.at - time.monotonic()
+    left = timeout.deadline.at - time.monotonic()
     if left <= 0:
         raise error("the call's deadline has passed")
     value = min(float(timeout), left)

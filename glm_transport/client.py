@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -80,9 +81,11 @@ class ChatStream:
             pending, self._pending = self._pending, []
             for chunk in pending:
                 yield client._check_chunk(chunk, request_id)
+            # An owned pool bounds each read by the deadline; a user's client is checked per chunk.
+            check = not client._bounded and deadline.at != math.inf
             if not parser.done:
                 for data in self._data:
-                    if deadline.passed():
+                    if check and deadline.passed():
                         raise client._overall_timeout(request_id)
                     for chunk in parser.feed(data):
                         yield client._check_chunk(chunk, request_id)
@@ -141,9 +144,11 @@ class AsyncChatStream:
             pending, self._pending = self._pending, []
             for chunk in pending:
                 yield client._check_chunk(chunk, request_id)
+            # An owned pool bounds each read by the deadline; a user's client is checked per chunk.
+            check = not client._bounded and deadline.at != math.inf
             if not parser.done:
                 async for data in self._data:
-                    if deadline.passed():
+                    if check and deadline.passed():
                         raise client._overall_timeout(request_id)
                     for chunk in parser.feed(data):
                         yield client._check_chunk(chunk, request_id)

@@ -71,43 +71,64 @@ def _check_tool_calls(tool_calls: Any) -> list[dict[str, Any]]:
 
 
 def _delta(chunk: ChatCompletionChunk, delta: Any) -> None:
-    if not isinstance(delta, dict):
+    # Exact-type checks inline: this runs once per streamed token.
+    if type(delta) is not dict:
         raise _malformed("choices[0].delta", delta, "an object")
     content = delta.get("content")
-    if content is None or isinstance(content, str):
+    if content is None or type(content) is str:
         chunk.content = content
     elif isinstance(content, list):
         chunk.content = content_text(content)
     else:
         raise _malformed("choices[0].delta.content", content, "a string")
-    chunk.reasoning_content = _optional(delta, "reasoning_content", str, "choices[0].delta.", "a string")
+    reasoning = delta.get("reasoning_content")
+    if reasoning is not None and type(reasoning) is not str:
+        raise _malformed("choices[0].delta.reasoning_content", reasoning, "a string")
+    chunk.reasoning_content = reasoning
     tool_calls = delta.get("tool_calls")
-    chunk.tool_calls = None if tool_calls is None else _check_tool_calls(tool_calls)
+    if tool_calls is not None:
+        chunk.tool_calls = _check_tool_calls(tool_calls)
+
+
+def _head(data: dict[str, Any]) -> tuple[str, str, int | None]:
+    """``id``, ``model`` and ``created`` of an event (an integer id is kept as text)."""
+    chunk_id, model, created = data.get("id") or "", data.get("model") or "", data.get("created")
+    if type(chunk_id) is not str:
+        chunk_id = str(_optional(data, "id", (str, int), "", "a string"))
+    if type(model) is not str:
+        raise _malformed("model", model, "a string")
+    if created is not None and type(created) is not int:
+        raise _malformed("created", created, "an integer")
+    return chunk_id, model, created
 
 
 def parse_chunk(data: Any) -> ChatCompletionChunk:
     """One decoded ``data:`` payload to a chunk; tolerant of the variants in spec §5.2-5.3, strict
     about shapes: a field of the wrong type is a ``GLMResponseValidationError`` naming it."""
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise GLMResponseValidationError(f"stream event is not a JSON object: {str(data)[:100]}")
     choices = data.get("choices")
     usage = data.get("usage")
     web_search = data.get("web_search")
-    if web_search and not isinstance(web_search, list):
+    if web_search and type(web_search) is not list:
         raise _malformed("web_search", web_search, "a list")
+    chunk_id, model, created = _head(data)
     chunk = ChatCompletionChunk(
-        id=str(_optional(data, "id", (str, int), "", "a string") or ""),
-        model=_optional(data, "model", str, "", "a string") or "",
-        created=_optional(data, "created", int, "", "an integer"),
+        id=chunk_id,
+        model=model,
+        created=created,
         usage=_model(Usage, usage, "usage") if usage else None,
         web_search=[_model(WebSearchResult, item, "web_search[]") for item in web_search] if web_search else None,
         raw=data,
     )
     if choices:  # ``[]`` in the separate-usage chunk (spec §5.3)
-        if not isinstance(choices, list) or not isinstance(choices[0], dict):
+        if type(choices) is not list or type(choices[0]) is not dict:
             raise GLMResponseValidationError("stream event has malformed 'choices'")
         choice = choices[0]
-        chunk.finish_reason = _optional(choice, "finish_reason", str, "choices[0].", "a string")
+        finish = choice.get("finish_reason")
+        if finish is not None and type(finish) is not str:
+            raise _malformed("choices[0].finish_reason", finish, "a string")
+        chunk.finish_reason = finish
         delta = choice.get("delta")
         if delta:
             _delta(chunk, delta)
