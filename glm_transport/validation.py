@@ -5,11 +5,10 @@ that names the problem, and never reaches the network (spec §3, §3.5, §7, §8
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .catalog import ModelInfo, get_model_info
+from .catalog import ModelInfo, lookup_model
 from .errors import GLMInvalidRequestError
 from .types import ChatCompletionRequest
 
@@ -31,7 +30,6 @@ TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_RERANK_DOCUMENTS = 128
 MAX_RERANK_TEXT = 4_096
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
-_VISUAL_PARTS = frozenset(("image_url", "video_url", "file_url", "file"))
 _BUILTIN_TOOLS = frozenset(("web_search", "retrieval", "mcp"))
 
 
@@ -55,9 +53,9 @@ def _number(low: float, high: float) -> Check:
 
 
 def _max_tokens(name: str, value: Any, info: ModelInfo) -> Any:
-    limit = info.max_output_tokens if info.known and info.max_output_tokens else MAX_TOKENS_LIMIT
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
-        raise _fail(f"max_tokens must be an integer from 1 to {limit} for {info.id!r}, got {value!r}")
+    # Only the documented range (wire notes §3.1); a model's own cap is the server's to enforce.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOKENS_LIMIT:
+        raise _fail(f"max_tokens must be an integer from 1 to {MAX_TOKENS_LIMIT}, got {value!r}")
     return value
 
 
@@ -144,7 +142,8 @@ def _model(model: Any) -> ModelInfo:
         raise _fail("'model' is required: a GLM model id such as 'glm-4.7'")
     if model != model.strip() or not model.isprintable() or " " in model:
         raise _fail(f"model id {model!r} contains whitespace or a control character")
-    return get_model_info(model)
+    # The catalogue informs, never refuses (docs/wire-notes.md §9): an unknown id warns once and is sent.
+    return lookup_model(model)
 
 
 def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatCompletionRequest:
@@ -173,14 +172,6 @@ def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatC
     else:
         body.pop("tool_stream", None)
         body.pop("stream", None)
-    if not info.known:
-        # The warnings module shows this once per call site, as users expect of a warning.
-        warnings.warn(
-            f"GLM model {body['model']!r} is not in the catalogue; its capabilities are unknown, so it is sent "
-            "as given with conservative limits",
-            UserWarning,
-            stacklevel=4,
-        )
     return body  # type: ignore[return-value]
 
 
@@ -253,17 +244,13 @@ _ROLE_CHECKS: Mapping[str, Callable[[Mapping[str, Any], int, ModelInfo], None]] 
 
 
 def _check_parts(parts: list[Any], position: int, info: ModelInfo) -> None:
+    # Whether the model takes images is the server's call (a catalogue value, wire notes §9).
     for n, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind is None:
             raise _fail(f"messages[{position}] has a content part without a 'type'")
         if kind == "text" and not isinstance(part.get("text"), str):
             raise _fail(f"messages[{position}].content[{n}] is a text part whose 'text' is not a string")
-        if kind in _VISUAL_PARTS and info.known and not info.vision:
-            raise _fail(
-                f"model {info.id!r} is text-only and cannot take {kind} content; use a vision model "
-                "such as 'glm-4.6v' or 'glm-4.5v'"
-            )
 
 
 def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
@@ -271,8 +258,6 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
         raise _fail("tools must be a list")
     if len(tools) > MAX_TOOLS:
         raise _fail(f"GLM accepts at most {MAX_TOOLS} tools, got {len(tools)}")
-    if tools and info.known and not info.tools:
-        raise _fail(f"model {info.id!r} does not support tool calling")
     checked = []
     for position, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, Mapping) else None

@@ -254,7 +254,7 @@ class LocalGLMServer:
         seed: int = 0,
         stream_usage: str = "final",
         slow_seconds: float = 5.0,
-        fault_retry_after: float = 1.0,
+        fault_retry_after: float | None = None,
     ) -> None:
         config = Config(api_key, fault_rate, seed, stream_usage, slow_seconds, fault_retry_after)
         self._app = GLMApp(config, lambda: self.open_connections)
