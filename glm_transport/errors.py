@@ -166,7 +166,7 @@ class GLMServerError(GLMAPIStatusError):
 
 class GLMInterruptedError(GLMServerError):
     """GLM ended the answer with ``finish_reason: "network_error"``: inference failed midway and
-    GLM's reference says to treat it as a failure of the whole call (wire notes §4). Retryable;
+    GLM's reference says to treat it as a failure of the whole call (wire notes §5.5, §11.8). Retryable;
     ``partial`` is what arrived (the ``ChatCompletion`` of a non-streaming call; a stream's chunks
     were already delivered one by one)."""
 
