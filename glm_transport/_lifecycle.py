@@ -50,7 +50,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 class LoopClients:
     """The ``httpx.AsyncClient`` of each running event loop, made by ``make()`` on first use there."""
 
-    __slots__ = ("_clients", "_lock", "_make", "last", "last_loop")
+    __slots__ = ("__weakref__", "_clients", "_lock", "_make", "last", "last_loop")
 
     def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
         self._make = make
@@ -66,22 +66,13 @@ class LoopClients:
         if entry is not None and entry[0]() is loop:
             return entry[1]
         http = self._make()
-        closer = self._close_at_shutdown(id(loop), http)
+        closer = _close_at_shutdown(weakref.ref(self), id(loop), http)
         with self._lock:
             self._prune()
             self._clients[id(loop)] = (_ref(loop), http, closer)
             self.last, self.last_loop = http, loop
         await closer.__anext__()
         return http
-
-    async def _close_at_shutdown(self, key: int, http: httpx.AsyncClient) -> AsyncIterator[None]:
-        # asyncio.run finalises async generators before closing its loop: this one then closes
-        # the loop's client, so successive asyncio.run calls leave no socket on a dead loop.
-        try:
-            yield
-        finally:
-            self._drop(key, http)
-            await http.aclose()
 
     def _drop(self, key: int, http: httpx.AsyncClient) -> None:
         with self._lock:
@@ -110,6 +101,21 @@ class LoopClients:
         self._clients = {}
         self._lock = threading.Lock()
         self.last = self.last_loop = None
+
+
+async def _close_at_shutdown(
+    owner: Callable[[], LoopClients | None], key: int, http: httpx.AsyncClient
+) -> AsyncIterator[None]:
+    # asyncio.run finalises async generators before closing its loop: this one then closes the
+    # loop's client, so successive asyncio.run calls leave no socket on a dead loop. It holds its
+    # owner weakly: no reference cycle, so a dropped owner is freed (and its clients closed) at once.
+    try:
+        yield
+    finally:
+        clients = owner()
+        if clients is not None:
+            clients._drop(key, http)
+        await http.aclose()
 
 
 def _ref(loop: asyncio.AbstractEventLoop) -> Callable[[], Any]:

@@ -9,6 +9,7 @@ import contextlib
 import math
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -363,13 +364,9 @@ class AsyncGLMClient(BaseGLMClient):
         self._bounded = self._owns_http
         if http_client is not None:
             self._adopt_headers(http_client.headers)
-        self._loops = LoopClients(self._make_http)
+        self._loops = LoopClients(_http_maker(weakref.ref(self), self.timeout, self.limits))
         self.max_concurrency = max_concurrency
         reset_after_fork(self)
-
-    def _make_http(self) -> httpx.AsyncClient:
-        transport, self._bounded = async_transport(self.limits)
-        return httpx.AsyncClient(timeout=self.timeout, limits=self.limits, transport=transport)
 
     async def _client(self) -> httpx.AsyncClient:
         return self._given if self._given is not None else await self._loops.get()
@@ -499,6 +496,21 @@ class AsyncGLMClient(BaseGLMClient):
     ) -> WebSearchResponse:
         body = self._web_search_body(query, search_engine, count, options)
         return await self._json(self._call("/web_search", body), WebSearchResponse)
+
+
+def _http_maker(
+    owner: Callable[[], AsyncGLMClient | None], timeout: httpx.Timeout, limits: httpx.Limits
+) -> Callable[[], httpx.AsyncClient]:
+    """Makes an owned ``httpx.AsyncClient``; holds its owner weakly, so owner and pools form no cycle."""
+
+    def make() -> httpx.AsyncClient:
+        transport, bounded = async_transport(limits)
+        client = owner()
+        if client is not None:
+            client._bounded = bounded
+        return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+
+    return make
 
 
 async def anext_or(data: AsyncIterator[bytes], default: bytes) -> bytes:

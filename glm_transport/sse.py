@@ -59,7 +59,8 @@ class SSEDecoder:
                 return []
             self._started = True
             chunk = buf[3:] if buf.startswith(b"\xef\xbb\xbf") else buf
-        if b"\n" not in chunk and b"\r" not in chunk:
+        held_cr = self._parts and self._parts[-1][-1:] == b"\r"  # a CR whose line the next byte decides
+        if b"\n" not in chunk and b"\r" not in chunk and not held_cr:
             self._keep(chunk)
             return []
         buf = b"".join((*self._parts, chunk)) if self._parts else chunk
