@@ -344,6 +344,15 @@ class LocalGLMServer:
         self._app.config.stream_usage = value
 
     @property
+    def task_polls(self) -> int:
+        """How many polls a parser or video task answers "still running" before its result (default 1)."""
+        return self._app.tasks.pending_polls
+
+    @task_polls.setter
+    def task_polls(self, value: int) -> None:
+        self._app.tasks.pending_polls = value
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         return self._app.requests
 
