@@ -90,9 +90,11 @@ class Call:
     A ``request_id`` we generated is fresh for every attempt: GLM answers a repeated id with 1231
     ("You already have a request") when the first attempt did reach it. One the caller passed is
     kept as given on every attempt (the caller asked for that id; a retry may then meet 1231).
+    ``Call.of_request`` wraps a request built elsewhere (a GET, a multipart upload): it is sent as
+    built on every attempt.
     """
 
-    __slots__ = ("attempt", "body", "content", "deadline", "fresh_ids", "path", "stream")
+    __slots__ = ("attempt", "body", "content", "deadline", "fresh_ids", "path", "prepared", "request_id", "stream")
 
     def __init__(self, path: str, body: dict[str, Any], deadline: Deadline, *, stream: bool = False) -> None:
         self.path = path
@@ -100,19 +102,23 @@ class Call:
         if self.fresh_ids:
             body["request_id"] = new_request_id()
         self.body = body
+        self.request_id = str(body["request_id"])
         self.content = encode_body(body)
         self.deadline = deadline
         self.stream = stream
         self.attempt = 0
+        self.prepared: httpx.Request | None = None
 
-    @property
-    def request_id(self) -> str:
-        return str(self.body["request_id"])
+    @classmethod
+    def of_request(cls, request: httpx.Request, request_id: str, deadline: Deadline) -> Call:
+        call = cls(request.url.path, {"request_id": request_id}, deadline)
+        call.prepared, call.fresh_ids = request, False
+        return call
 
     def next_attempt(self) -> None:
         self.attempt += 1
         if self.fresh_ids:
-            self.body["request_id"] = new_request_id()
+            self.request_id = self.body["request_id"] = new_request_id()
             self.content = encode_body(self.body)
 
 
@@ -214,8 +220,15 @@ class BaseGLMClient:
     # ------------------------------------------------------------ requests
 
     def _request(
-        self, path: str, content: bytes, *, stream: bool = False, timeout: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        content: bytes | Mapping[str, Any],
+        *,
+        stream: bool = False,
+        timeout: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
+        if not isinstance(content, bytes):
+            content = encode_body(content)
         headers = dict(self._headers)
         headers["Accept"] = "text/event-stream" if stream else _JSON
         headers["Authorization"] = self._auth.header_value()
@@ -232,6 +245,10 @@ class BaseGLMClient:
     ) -> Call:
         """A call of its own deadline (``total_timeout`` from now), or part of a larger one (batches)."""
         return Call(path, dict(body), deadline or self._deadline(), stream=stream)
+
+    def _prepared(self, request: httpx.Request, request_id: str) -> Call:
+        """A call of a request built elsewhere (``Call.of_request``), with its own deadline."""
+        return Call.of_request(request, request_id, self._deadline())
 
     def _chat_call(self, request: Mapping[str, Any], *, stream: bool) -> Call:
         return self._call("/chat/completions", normalize_chat_request(request, stream=stream), stream=stream)
@@ -424,6 +441,9 @@ class BaseGLMClient:
             timeout = bounded_timeouts(self._timeout_ext, call.deadline)
         else:
             timeout = {key: left if value is None else min(value, left) for key, value in self._timeout_ext.items()}
+        if call.prepared is not None:
+            call.prepared.extensions["timeout"] = timeout
+            return call.prepared
         return self._request(call.path, call.content, stream=call.stream, timeout=timeout)
 
     def _failure(self, exc: httpx.HTTPError, call: Call, *, events: int = 0) -> GLMError:
