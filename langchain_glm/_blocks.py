@@ -2,6 +2,10 @@
 ``output_version="v1"`` and ``stream_events`` show. Registered with langchain-core for the
 provider name ``zhipuai`` (the ``model_provider`` of every message ``ChatGLM`` makes).
 
+Tool calls GLM ran itself (web_search, retrieval, MCP; ``additional_kwargs["server_tool_calls"]``)
+become ``server_tool_call`` and ``server_tool_result`` blocks, never ``tool_call`` blocks, so no
+agent runs them again; they come whole, with the last chunk of a stream.
+
 Streamed blocks carry fixed indices by kind: reasoning 0, text 1, the tool call with wire
 index ``i`` at ``2 + i``. langchain-core merges streamed blocks by ``index``, so distinct
 indices keep a reasoning block from being merged into the text or the tool call after it (a
@@ -13,6 +17,8 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as types
 from langchain_core.messages.block_translators import register_translator
+
+from glm_transport.dialect import server_call
 
 from ._convert import PROVIDER
 
@@ -46,6 +52,28 @@ def _finished_calls(message: AIMessage) -> list[types.ContentBlock]:
     return blocks
 
 
+def _server_blocks(message: AIMessage) -> list[types.ContentBlock]:
+    blocks: list[types.ContentBlock] = []
+    for raw in message.additional_kwargs.get("server_tool_calls") or ():
+        call = server_call(raw)
+        extras: dict[str, object] = {"kind": call.kind}
+        if call.server_label:
+            extras["server_label"] = call.server_label
+        blocks.append(
+            types.ServerToolCall(type="server_tool_call", id=call.id, name=call.name, args=call.args, extras=extras)
+        )
+        if call.output is not None or call.error:
+            blocks.append(
+                types.ServerToolResult(
+                    type="server_tool_result",
+                    tool_call_id=call.id,
+                    status="error" if call.error else "success",
+                    output=call.error if call.error else call.output,
+                )
+            )
+    return blocks
+
+
 def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     """Reasoning, text, then tool calls of a whole message."""
     if not isinstance(message.content, str):
@@ -53,6 +81,7 @@ def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     blocks: list[types.ContentBlock] = []
     if reasoning := _reasoning(message):
         blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
+    blocks += _server_blocks(message)
     if message.content:
         blocks.append(types.TextContentBlock(type="text", text=message.content))
     return blocks + _finished_calls(message)
@@ -68,7 +97,7 @@ def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
     if chunk.content:
         blocks.append(types.TextContentBlock(type="text", text=chunk.content, index=TEXT_INDEX))
     if chunk.chunk_position == "last":
-        return blocks + _finished_calls(chunk)
+        return blocks + _server_blocks(chunk) + _finished_calls(chunk)
     for call in chunk.tool_call_chunks:
         blocks.append(
             types.ToolCallChunk(

@@ -1,8 +1,10 @@
 """``with_structured_output`` for GLM: the three methods and their emulations.
 
-GLM documents no way to force a tool and no JSON-schema response format (spec §3.1, §3.5), so:
-``function_calling`` offers the schema as the only tool; ``json_mode`` uses GLM's
-``json_object``; ``json_schema`` uses ``json_object`` plus the schema in a system instruction.
+GLM documents no way to force a tool and no JSON-schema response format (wire notes §3.1, §3.5),
+so: ``function_calling`` offers the schema as the only tool (``tool_choice`` by name);
+``json_mode`` uses GLM's ``json_object``; ``json_schema`` asks for a ``json_schema`` response
+format. The emulations of both (the instruction to call the tool, JSON mode plus the schema in
+a system instruction) are the dialect's (``glm_transport.dialect``), shared with LlamaIndex.
 Each parses and validates on our side (``strict=True`` also checks required and unknown keys of
 dict schemas), raising ``OutputParserException`` when the answer does not fit.
 """

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -16,6 +16,15 @@ from pydantic import AliasChoices, Field, field_validator
 
 from glm_transport import errors
 from glm_transport.catalog import get_model_info
+from glm_transport.config import resolve_base_url
+from glm_transport.dialect import (
+    ResponseRules,
+    check_options,
+    check_tool_choice,
+    count_text_tokens,
+    estimate_prompt_tokens,
+    preserves_thinking,
+)
 from glm_transport.options import ChatOptions
 from glm_transport.validation import MAX_STOP_SEQUENCES
 
@@ -24,9 +33,7 @@ from ._client import LC_SECRETS, GLMConnection, lc_attributes
 from ._convert import (
     PROVIDER,
     StreamConverter,
-    apply_tool_choice,
     chat_request,
-    estimate_tokens,
     to_chat_result,
     to_wire_messages,
     to_wire_tool,
@@ -87,9 +94,11 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
 
             llm.bind_tools([get_weather], tool_choice="any")  # also GLM's web_search/retrieval dicts
 
-        GLM only documents ``tool_choice="auto"``: ``"none"`` offers no tools, a tool name offers
-        that tool alone, ``"any"``/``"required"`` offers the one tool alone or, with several, adds
-        an instruction to call one (GLM may still answer in text).
+        GLM only documents ``tool_choice="auto"``; the others are emulated by the dialect's one
+        rule (``glm_transport.dialect.tool_choice_plan``): ``"none"`` offers no function tools, a
+        tool name offers that tool alone, ``"any"``/``"required"`` keeps them all, each with an
+        instruction to call (GLM may still answer in text). ``parallel_tool_calls=False`` keeps
+        the first call. Calls GLM ran itself (MCP) are ``server_tool_call`` content blocks.
 
     Structured output:
         ``with_structured_output(Schema, method="function_calling" | "json_mode" | "json_schema")``;
@@ -107,8 +116,9 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
     response_format: dict[str, Any] | None = None
     """``{"type": "json_object"}``; ``{"type": "json_schema", ...}`` is emulated."""
     user_id: str | None = None
-    tool_stream: bool = False
-    """Stream tool-call arguments as they are generated (sent on streaming calls only)."""
+    tool_stream: bool | None = None
+    """Stream tool-call arguments as they are generated (streaming calls only); ``None``: on where
+    the model supports it and a function tool is offered."""
     streaming: bool = False
     """Make ``invoke`` stream under the hood (for callbacks that want tokens)."""
     stream_usage: bool = True
@@ -191,14 +201,21 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
 
     # ------------------------------------------------------------ requests
 
+    def _base_url(self) -> str:
+        """The endpoint, resolved only when a request rule needs it (the web search default)."""
+        return resolve_base_url(self.base_url)
+
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], ResponseRules]:
+        """The GLM request and its response rules: the model's fields, then ``model_kwargs``,
+        ``extra_body`` and the call's kwargs, each overriding the one before."""
         settings: dict[str, Any] = {
             "model": self.model,
-            **{name: getattr(self, name) for name in _REQUEST_FIELDS},
-            "model_kwargs": self.model_kwargs,
-            "extra_body": self.extra_body,
+            "base_url": self._base_url,
+            **{name: getattr(self, name) for name in _REQUEST_FIELDS if getattr(self, name) is not None},
+            **self.model_kwargs,
+            **(self.extra_body or {}),
             **kwargs,
         }
         if stop is not None:
@@ -213,8 +230,8 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
         **kwargs: Any,
     ) -> ChatResult:
         with mapped_errors():
-            request = self._request(messages, stop, kwargs, stream=False)
-            return to_chat_result(self.client.chat(request))
+            request, rules = self._request(messages, stop, kwargs, stream=False)
+            return to_chat_result(self.client.chat(request), rules)
 
     async def _agenerate(
         self,
@@ -224,8 +241,8 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
         **kwargs: Any,
     ) -> ChatResult:
         with mapped_errors():
-            request = self._request(messages, stop, kwargs, stream=False)
-            return to_chat_result(await self.async_client.chat(request))
+            request, rules = self._request(messages, stop, kwargs, stream=False)
+            return to_chat_result(await self.async_client.chat(request), rules)
 
     def _stream(
         self,
@@ -236,8 +253,9 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
     ) -> Iterator[ChatGenerationChunk]:
         # Tokens reach callbacks through BaseChatModel.stream, which calls on_llm_new_token itself.
         with mapped_errors():
-            stream = self.client.stream_chat(self._request(messages, stop, kwargs, stream=True))
-            converter = StreamConverter(stream.request_id)
+            request, rules = self._request(messages, stop, kwargs, stream=True)
+            stream = self.client.stream_chat(request)
+            converter = StreamConverter(stream.request_id, rules)
             convert = converter.convert
             with stream:
                 for chunk in stream:
@@ -254,8 +272,9 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         with mapped_errors():
-            stream = await self.async_client.stream_chat(self._request(messages, stop, kwargs, stream=True))
-            converter = StreamConverter(stream.request_id)
+            request, rules = self._request(messages, stop, kwargs, stream=True)
+            stream = await self.async_client.stream_chat(request)
+            converter = StreamConverter(stream.request_id, rules)
             convert = converter.convert
             async with stream:
                 async for chunk in stream:
@@ -284,10 +303,13 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
 
         ``tool_choice``: ``"auto"``/``None``, ``"none"``, ``"any"``/``"required"``/``True`` or a
         tool name; GLM only takes ``"auto"``, so the rest are emulated (see the class docstring).
+        ``parallel_tool_calls=False`` keeps the first call; ``strict=True`` is refused (GLM has no
+        strict mode).
         """
         wire = [to_wire_tool(tool) for tool in tools]
+        check_options(kwargs)  # fail now on strict=True, n=2, ... (``parallel_tool_calls`` is mapped)
         if tool_choice is not None:
-            apply_tool_choice(wire, tool_choice)  # fail now on a name that is not bound
+            check_tool_choice(wire, tool_choice)  # fail now on a name that is not bound
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=wire, **kwargs)
 
@@ -317,20 +339,29 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
     ) -> int:
         """Prompt tokens of ``messages`` (and ``tools``) from GLM's ``/tokenizer`` endpoint, or an
         offline estimate with ``tokenizer="offline"`` (or for a model the endpoint rejects)."""
-        wire = to_wire_messages(messages, get_model_info(self.model), preserve_thinking=self.preserve_thinking)
+        wire = to_wire_messages(messages, get_model_info(self.model))
+        if not preserves_thinking(self.thinking, self.preserve_thinking):
+            wire = [{k: v for k, v in message.items() if k != "reasoning_content"} for message in wire]
         wire_tools = [to_wire_tool(tool) for tool in tools] if tools else None
-        if self.tokenizer == "offline":
-            return estimate_tokens(wire, wire_tools)
+        count = None if self.tokenizer == "offline" else self._endpoint_count(wire, wire_tools)
+        return estimate_prompt_tokens(wire, wire_tools) if count is None else count
+
+    def _endpoint_count(self, wire: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int | None:
+        """GLM's count, or ``None`` (with a warning) for a model its ``/tokenizer`` refuses."""
         try:
             with mapped_errors():
-                usage = self.client.tokenize(wire, model=self.model, tools=wire_tools).usage
+                usage = self.client.tokenize(wire, model=self.model, tools=tools).usage
         except (errors.GLMBadRequestError, errors.GLMNotFoundError) as exc:
-            warnings.warn(f"GLM's tokenizer refused {self.model!r} ({exc}); using an offline estimate", stacklevel=2)
-            return estimate_tokens(wire, wire_tools)
+            warnings.warn(f"GLM's tokenizer refused {self.model!r} ({exc}); using an offline estimate", stacklevel=3)
+            return None
         return usage.total_tokens or usage.prompt_tokens
 
     def get_num_tokens(self, text: str) -> int:
-        return self.get_num_tokens_from_messages([HumanMessage(text)])
+        """Tokens of ``text``: GLM's count for it as one user message, or (``tokenizer="offline"``,
+        or a model the endpoint refuses) the offline estimate of the text, the same figure as
+        LlamaIndex's ``GLMTokenizer`` gives (``glm_transport.dialect.count_text_tokens``)."""
+        count = None if self.tokenizer == "offline" else self._endpoint_count([{"role": "user", "content": text}], None)
+        return count_text_tokens(text) if count is None else count
 
     def get_token_ids(self, text: str) -> list[int]:
         """Not available: GLM's tokenizer endpoint returns counts, not ids, and the default

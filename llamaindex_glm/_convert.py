@@ -1,8 +1,9 @@
-"""Pure conversions between LlamaIndex and the GLM wire format (spec §3, §4, §5).
+"""Pure conversions between LlamaIndex types and the GLM dialect (docs/wire-notes.md §3-§5).
 
-LlamaIndex messages, blocks and tools become request dicts; a ``ChatCompletion`` or the chunks of
-a stream become ``ChatResponse`` objects. Nothing here does I/O, so the sync and async methods of
-``GLM`` share all of it.
+LlamaIndex messages, blocks and tools become wire dicts (the rest of the request is built by
+``glm_transport.dialect.build_chat_request``); the dialect's reading of an answer
+(``interpret_completion``) or a stream (``StreamInterpreter``) becomes ``ChatResponse`` objects.
+Nothing here does I/O, so the sync and async methods of ``GLM`` share all of it.
 """
 
 from __future__ import annotations
@@ -31,8 +32,18 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools import BaseTool
 
-from glm_transport import ChatCompletion, ChatCompletionChunk, StreamAccumulator, Usage
+from glm_transport import ChatCompletion, ChatCompletionChunk, Usage
 from glm_transport.catalog import ModelInfo
+from glm_transport.dialect import (
+    DEFAULT_RULES,
+    FunctionCall,
+    InvalidCall,
+    ResponseRules,
+    ServerCall,
+    StreamInterpreter,
+    interpret_completion,
+    server_call,
+)
 from glm_transport.errors import GLMInvalidRequestError
 from glm_transport.mcp import MCPServerTool
 
@@ -41,13 +52,10 @@ from ._documents import document_block_part
 __all__ = [
     "StreamState",
     "completion_to_response",
-    "narrow_tools",
     "response_kwargs",
-    "thinking_param",
     "to_wire_messages",
     "tool_selections",
     "tool_spec",
-    "with_instruction",
 ]
 
 _ASSISTANT = MessageRole.ASSISTANT
@@ -61,21 +69,16 @@ _ROLES = {
     "tool": "tool",
     "function": "tool",
 }
-_FORCING = ("required", "any")
-
 # ------------------------------------------------------------------ request side
 
 
-def to_wire_messages(
-    messages: Sequence[ChatMessage], info: ModelInfo, *, preserve_thinking: bool = False
-) -> list[dict[str, Any]]:
-    """LlamaIndex messages as GLM ``messages`` (spec §3.2).
+def to_wire_messages(messages: Sequence[ChatMessage], info: ModelInfo) -> list[dict[str, Any]]:
+    """LlamaIndex messages as GLM ``messages`` (wire notes §3.2).
 
     Tool results carry the ``tool_call_id`` from their ``additional_kwargs``; one without it gets
     the id of the matching call of the assistant turn before it (the n-th result after a turn gets
     its n-th call), so a history never reaches GLM without ids. Thinking blocks of assistant turns
-    are sent back as ``reasoning_content`` only with ``preserve_thinking`` (spec §3.1 Preserved
-    Thinking).
+    go as ``reasoning_content``; the dialect keeps them only with preserved thinking.
     """
     out: list[dict[str, Any]] = []
     call_ids: list[str] = []
@@ -85,7 +88,7 @@ def to_wire_messages(
         if role is None:
             raise GLMInvalidRequestError(f"GLM has no message role {message.role.value!r}")
         if role == "assistant":
-            wire = _assistant(message, preserve_thinking)
+            wire = _assistant(message)
             call_ids = [call["id"] for call in wire.get("tool_calls", ())]
             results = 0
         elif role == "tool":
@@ -171,7 +174,7 @@ def _image_url(block: ImageBlock) -> str:
     return data.decode("ascii")
 
 
-def _assistant(message: ChatMessage, preserve_thinking: bool) -> dict[str, Any]:
+def _assistant(message: ChatMessage) -> dict[str, Any]:
     calls: list[dict[str, Any]] = []
     reasoning: list[str] = []
     for block in message.blocks:
@@ -185,13 +188,12 @@ def _assistant(message: ChatMessage, preserve_thinking: bool) -> dict[str, Any]:
             calls.append(
                 _wire_call(_get(legacy, "id"), _get(function, "name"), _get(function, "arguments"), len(calls))
             )
-    wire: dict[str, Any] = {"role": "assistant"}
     text = "\n".join(_texts(message.blocks))
-    if text or not calls:
-        wire["content"] = text
+    # Wire notes §3.2: content may be null beside tool calls, but the key is always there.
+    wire: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
     if calls:
         wire["tool_calls"] = calls
-    if preserve_thinking and reasoning:
+    if reasoning:
         wire["reasoning_content"] = "".join(reasoning)
     return wire
 
@@ -217,81 +219,6 @@ def tool_spec(tool: BaseTool | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(tool, Mapping):
         return dict(tool)
     return tool.metadata.to_openai_tool(skip_length_check=True)
-
-
-def _choice_name(tool_choice: Any) -> str | None:
-    if tool_choice is None or isinstance(tool_choice, str):
-        return tool_choice
-    if isinstance(tool_choice, Mapping):
-        function = tool_choice.get("function")
-        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
-        if isinstance(name, str):
-            return name
-        if tool_choice.get("type") in ("auto", "none", *_FORCING):
-            return str(tool_choice["type"])
-    raise ValueError(f"unsupported tool_choice {tool_choice!r}")
-
-
-def narrow_tools(
-    specs: list[dict[str, Any]], tool_choice: Any = None, tool_required: bool = False
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The tools to offer and an instruction to add, for a ``tool_choice`` GLM cannot send.
-
-    GLM accepts only ``tool_choice="auto"`` (spec §3.1, §3.5), so the other choices are emulated:
-    ``"none"`` offers no function tool; a tool name (or ``{"function": {"name": ...}}``) offers
-    only that tool and tells the model to call it; ``"required"``/``tool_required`` keeps the
-    tools and tells the model it must call one. The model is asked, not forced.
-    """
-    choice = _choice_name(tool_choice)
-    functions = [spec for spec in specs if spec.get("type") == "function"]
-    if choice == "none":
-        return [spec for spec in specs if spec.get("type") != "function"], None
-    if choice not in (None, "auto", *_FORCING):
-        chosen = [spec for spec in functions if spec["function"]["name"] == choice]
-        if not chosen:
-            offered = ", ".join(spec["function"]["name"] for spec in functions) or "none"
-            raise ValueError(f"tool_choice names {choice!r}, which is not among the tools offered ({offered})")
-        others = [spec for spec in specs if spec.get("type") != "function"]
-        return [*chosen, *others], f"Answer by calling the tool `{choice}`; do not reply in plain text."
-    if functions and (tool_required or choice in _FORCING):
-        if len(functions) == 1:
-            name = functions[0]["function"]["name"]
-            return specs, f"Answer by calling the tool `{name}`; do not reply in plain text."
-        names = ", ".join(f"`{spec['function']['name']}`" for spec in functions)
-        return specs, f"Answer by calling one or more of the tools {names}; do not reply in plain text."
-    return specs, None
-
-
-def with_instruction(messages: Sequence[ChatMessage], instruction: str | None) -> list[ChatMessage]:
-    """``messages`` with ``instruction`` added to the leading system message (or a new one first).
-
-    It goes first rather than last because the model reads the last turn as the one to answer.
-    """
-    out = list(messages)
-    if not instruction:
-        return out
-    if out and out[0].role == MessageRole.SYSTEM and all(isinstance(b, TextBlock) for b in out[0].blocks):
-        text = out[0].content or ""
-        out[0] = ChatMessage(role=MessageRole.SYSTEM, content=f"{text}\n\n{instruction}" if text else instruction)
-    else:
-        out.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=instruction))
-    return out
-
-
-def thinking_param(thinking: bool | Mapping[str, Any] | None, preserve: bool) -> dict[str, Any] | None:
-    """``thinking`` as the wire object (spec §3.1): ``True``/``False`` switch it; a dict is sent as
-    given; ``preserve`` adds ``clear_thinking: false`` unless the dict already says."""
-    if thinking is None:
-        param: dict[str, Any] | None = None
-    elif isinstance(thinking, bool):
-        param = {"type": "enabled" if thinking else "disabled"}
-    else:
-        param = dict(thinking)
-        param.setdefault("type", "enabled")
-    if preserve and (param is None or param["type"] == "enabled"):
-        param = {"type": "enabled", **(param or {})}
-        param.setdefault("clear_thinking", False)
-    return param
 
 
 # ------------------------------------------------------------------ response side
@@ -325,45 +252,34 @@ def _arguments(arguments: Any) -> dict[str, Any] | str:
     return value if isinstance(value, dict) else str(arguments)
 
 
-def _tool_blocks(calls: Iterable[Any]) -> list[ToolCallBlock]:
-    """Function calls as blocks; built-in tool calls (web_search, retrieval, mcp) run on GLM's side
-    and stay in ``raw``."""
-    blocks = []
-    for call in calls:
-        if _get(call, "type") not in (None, "function"):
-            continue
-        function = _get(call, "function")
-        blocks.append(
-            ToolCallBlock(
-                tool_call_id=_get(call, "id") or None,
-                tool_name=_get(function, "name") or "",
-                tool_kwargs=_arguments(_get(function, "arguments")),
-            )
-        )
-    return blocks
+def _legacy(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
+    """A call as an OpenAI-style dict for ``message.additional_kwargs["tool_calls"]``, where parts
+    of llama-index-core still look (the streaming structured-output parser, chat engines)."""
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments or {}, ensure_ascii=False)
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
-def _legacy_calls(calls: Iterable[Any]) -> list[dict[str, Any]]:
-    """Function calls as OpenAI-style dicts for ``message.additional_kwargs["tool_calls"]``, where
-    parts of llama-index-core still look (the streaming structured-output parser, chat engines).
-    Copies, so later stream fragments do not change earlier snapshots."""
-    out = []
-    for call in calls:
-        if _get(call, "type") not in (None, "function"):
-            continue
-        function = _get(call, "function")
-        arguments = _get(function, "arguments")
-        out.append(
-            {
-                "id": _get(call, "id") or "",
-                "type": "function",
-                "function": {
-                    "name": _get(function, "name") or "",
-                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments or {}),
-                },
-            }
-        )
-    return out
+def _message_kwargs(
+    legacy: list[dict[str, Any]], server: Sequence[ServerCall], invalid: Sequence[InvalidCall]
+) -> dict[str, Any]:
+    """``message.additional_kwargs``: function calls (legacy form), calls GLM ran itself (never a
+    ``ToolSelection``), and calls that must not run, with the reason."""
+    extra: dict[str, Any] = {}
+    if legacy:
+        extra["tool_calls"] = legacy
+    if server:
+        extra["server_tool_calls"] = [call.raw for call in server]
+    if invalid:
+        extra["invalid_tool_calls"] = [
+            {"id": call.id, "name": call.name, "args": call.args, "error": call.error} for call in invalid
+        ]
+    return extra
+
+
+def _runnable(calls: Sequence[FunctionCall]) -> tuple[list[ToolCallBlock], list[dict[str, Any]]]:
+    blocks = [ToolCallBlock(tool_call_id=call.id or None, tool_name=call.name, tool_kwargs=call.args) for call in calls]
+    return blocks, [_legacy(call.id, call.name, call.args) for call in calls]
 
 
 _new = object.__new__
@@ -387,8 +303,7 @@ def _construct(cls: type[_M], fields: dict[str, Any]) -> _M:
     return obj
 
 
-def _message(blocks: list[Any], calls: list[dict[str, Any]]) -> ChatMessage:
-    extra = {"tool_calls": calls} if calls else {}
+def _message(blocks: list[Any], extra: dict[str, Any]) -> ChatMessage:
     return _construct(ChatMessage, {"role": _ASSISTANT, "additional_kwargs": extra, "blocks": blocks})
 
 
@@ -401,91 +316,158 @@ def _text(text: str) -> TextBlock:
     return _construct(TextBlock, {"block_type": "text", "text": text})
 
 
-def _split_think_tags(content: str) -> tuple[str | None, str]:
-    """GLM-Z1 and GLM-4.5V put reasoning inside ``<think>`` tags in the content (spec §4)."""
-    head = content.lstrip()
-    if head.startswith("<think>") and "</think>" in head:
-        reasoning, _, rest = head[len("<think>") :].partition("</think>")
-        return reasoning.strip(), rest.lstrip("\n")
-    return None, content
+def _ending_kwargs(
+    usage: Usage | None,
+    finish_reason: str | None,
+    request_id: str | None,
+    model: str,
+    web_search: list[dict[str, Any]] | None,
+    content_filter: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    extra = response_kwargs(usage, finish_reason, request_id, model)
+    if web_search:
+        extra["web_search"] = web_search
+    if content_filter:
+        extra["content_filter"] = content_filter
+    return extra
 
 
-def completion_to_response(completion: ChatCompletion) -> ChatResponse:
+def completion_to_response(completion: ChatCompletion, rules: ResponseRules = DEFAULT_RULES) -> ChatResponse:
     """A non-streaming answer as a ``ChatResponse``: thinking, text and tool-call blocks; ``raw`` is
     the wire JSON (``raw["usage"]`` is what ``TokenCountingHandler`` reads)."""
-    message = completion.message
-    reasoning = message.reasoning_content
-    text = message.text
-    if not reasoning:
-        reasoning, text = _split_think_tags(text)
-    usage = completion.usage
+    read = interpret_completion(completion, rules)
+    usage = read.usage
     blocks: list[Any] = []
-    if reasoning:
+    if read.reasoning:
         tokens = usage.reasoning_tokens if usage is not None else 0
-        blocks.append(ThinkingBlock(content=reasoning, num_tokens=tokens or None))
-    blocks.append(_text(text))
-    calls = message.tool_calls or ()
-    blocks.extend(_tool_blocks(calls))
-    extra = response_kwargs(usage, completion.finish_reason, completion.request_id, completion.model)
-    if completion.web_search:
-        extra["web_search"] = [result.model_dump(exclude_none=True) for result in completion.web_search]
-    return _response(_message(blocks, _legacy_calls(calls)), None, completion.model_dump(exclude_none=True), extra)
+        blocks.append(ThinkingBlock(content=read.reasoning, num_tokens=tokens or None))
+    blocks.append(_text(read.text))
+    tool_blocks, legacy = _runnable(read.calls)
+    blocks.extend(tool_blocks)
+    extra = _ending_kwargs(usage, read.finish_reason, read.request_id, read.model, read.web_search, read.content_filter)
+    message = _message(blocks, _message_kwargs(legacy, read.server_calls, read.invalid_calls))
+    return _response(message, None, completion.model_dump(exclude_none=True), extra)
 
 
 class StreamState:
     """Chunks in, cumulative ``ChatResponse`` snapshots out, one per chunk (nothing is dropped,
-    so the first reasoning delta reaches ``additional_kwargs["thinking_delta"]``).
+    so the first reasoning delta reaches ``additional_kwargs["thinking_delta"]``), then ``close()``
+    for text held back at the end.
 
-    The transport's ``StreamAccumulator`` merges tool-call fragments, usage and the finish reason;
-    the text and reasoning are also kept here as growing strings, so each snapshot costs a
-    string append and a few small objects rather than a join over every earlier delta.
+    The dialect's ``StreamInterpreter`` reads the chunks (inline ``<think>``, call slots, finish
+    reason, usage, content filter); text and reasoning are also kept here as growing strings, so
+    each snapshot costs a string append and a few small objects. Until the finish reason, tool
+    calls are partial (their arguments a string while incomplete); from then on only runnable
+    calls are ``ToolCallBlock``s.
     """
 
-    __slots__ = ("_calls", "_thinking_block", "_tool_blocks", "accumulator", "reasoning", "request_id", "text")
+    __slots__ = (
+        "_blocks",
+        "_ending",
+        "_feed",
+        "_kwargs",
+        "_thinking_block",
+        "interpreter",
+        "reasoning",
+        "request_id",
+        "text",
+    )
 
-    def __init__(self, request_id: str | None = None) -> None:
-        self.accumulator = StreamAccumulator()
+    def __init__(self, request_id: str | None = None, rules: ResponseRules = DEFAULT_RULES) -> None:
+        self.interpreter = StreamInterpreter(rules)
+        self._feed = self.interpreter.feed
         self.request_id = request_id
         self.text = ""
         self.reasoning = ""
         self._thinking_block: ThinkingBlock | None = None
-        self._tool_blocks: list[ToolCallBlock] = []
-        self._calls: list[dict[str, Any]] = []
+        self._blocks: list[ToolCallBlock] = []
+        self._kwargs: dict[str, Any] = {}
+        self._ending: dict[str, Any] | None = None
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatResponse:
-        acc = self.accumulator
-        acc.feed(chunk)
-        delta = chunk.content or ""
+        delta, reasoning, _ = self._feed(chunk)
+        ending = chunk.finish_reason is not None or chunk.usage is not None
+        if chunk.tool_calls or (ending and chunk.finish_reason is not None):
+            self._calls()
+        return self._snapshot(delta, reasoning, chunk.raw, ending)
+
+    def close(self) -> ChatResponse | None:
+        """A last snapshot for text held back at the end of the stream, if any."""
+        delta, reasoning = self.interpreter.flush()
+        if not (delta or reasoning):
+            return None
+        return self._snapshot(delta, reasoning, {}, False)
+
+    def _snapshot(self, delta: str, reasoning: str, raw: Any, ending: bool) -> ChatResponse:
         if delta:
             self.text += delta
         extra: dict[str, Any] = {}
-        reasoning = chunk.reasoning_content
         if reasoning:
             self.reasoning += reasoning
             self._thinking_block = ThinkingBlock(content=self.reasoning)
             extra["thinking_delta"] = reasoning
-        if chunk.tool_calls:
-            self._tool_blocks = _tool_blocks(acc.tool_calls)
-            self._calls = _legacy_calls(acc.tool_calls)
-        if chunk.usage is not None or chunk.finish_reason:
-            extra.update(response_kwargs(acc.usage, acc.finish_reason, self.request_id, acc.model))
-            if acc.web_search:
-                extra["web_search"] = [result.model_dump(exclude_none=True) for result in acc.web_search]
-            if self._thinking_block is not None and acc.usage is not None and acc.usage.reasoning_tokens:
-                self._thinking_block = ThinkingBlock(content=self.reasoning, num_tokens=acc.usage.reasoning_tokens)
+        read = self.interpreter
+        if ending:
+            self._ending = _ending_kwargs(
+                read.usage, read.finish_reason, self.request_id, read.model, read.web_search, read.content_filter
+            )
+            if self._thinking_block is not None and read.usage is not None and read.usage.reasoning_tokens:
+                self._thinking_block = ThinkingBlock(content=self.reasoning, num_tokens=read.usage.reasoning_tokens)
+        if self._ending is not None:
+            extra.update(self._ending)
         text_block = _text(self.text)
         if self._thinking_block is None:
-            blocks: list[Any] = [text_block, *self._tool_blocks]
+            blocks: list[Any] = [text_block, *self._blocks]
         else:
-            blocks = [self._thinking_block, text_block, *self._tool_blocks]
-        return _response(_message(blocks, self._calls), delta, chunk.raw, extra)
+            blocks = [self._thinking_block, text_block, *self._blocks]
+        return _response(_message(blocks, self._kwargs), delta, raw, extra)
+
+    def _calls(self) -> None:
+        read = self.interpreter
+        if read.finish_reason is not None:  # final: only runnable calls are blocks
+            calls, invalid, server = read.calls()
+            self._blocks, legacy = _runnable(calls)
+            self._kwargs = _message_kwargs(legacy, server, invalid)
+            return
+        slots = [slot for slot in read.tool_calls if slot["type"] == "function"]
+        if read.rules.first_call_only:
+            slots = slots[:1]
+        self._blocks = [
+            ToolCallBlock(
+                tool_call_id=slot["id"] or None,
+                tool_name=slot["function"]["name"],
+                tool_kwargs=_arguments(slot["function"]["arguments"]),
+            )
+            for slot in slots
+        ]
+        server = [_server(slot) for slot in read.tool_calls if slot["type"] != "function"]
+        legacy = [_legacy(slot["id"], slot["function"]["name"], slot["function"]["arguments"]) for slot in slots]
+        self._kwargs = _message_kwargs(legacy, server, ())
+
+
+def _server(slot: dict[str, Any]) -> ServerCall:
+    return server_call({key: value for key, value in slot.items() if key != "wire_index"})
 
 
 def tool_selections(response: ChatResponse) -> list[ToolSelection]:
-    """The function calls of a full or partial (streamed) response; partial JSON is parsed as far as it goes."""
+    """The function calls of a full or partial (streamed) response; partial JSON is parsed as far
+    as it goes. Calls GLM ran itself are never selections; calls that must not run (an answer cut
+    short, unparsable arguments) raise, naming the reason."""
+    invalid = response.message.additional_kwargs.get("invalid_tool_calls")
+    if invalid:
+        reasons = "; ".join(f"{call['name'] or '?'}: {call['error']}" for call in invalid)
+        raise ValueError(f"GLM's tool calls cannot be run ({reasons})")
     blocks = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
     if not blocks:
-        blocks = _tool_blocks(response.message.additional_kwargs.get("tool_calls") or ())
+        blocks = [
+            ToolCallBlock(
+                tool_call_id=_get(call, "id") or None,
+                tool_name=_get(_get(call, "function"), "name") or "",
+                tool_kwargs=_arguments(_get(_get(call, "function"), "arguments")),
+            )
+            for call in response.message.additional_kwargs.get("tool_calls") or ()
+            if _get(call, "type") in (None, "function")
+        ]
     selections = []
     for block in blocks:
         kwargs = block.tool_kwargs

@@ -32,19 +32,12 @@ from llama_index.core.types import Model, PydanticProgramMode
 
 from glm_transport import get_model_info
 from glm_transport.catalog import ModelInfo
+from glm_transport.config import resolve_base_url
+from glm_transport.dialect import ResponseRules, build_chat_request, check_tool_choice
 from glm_transport.options import ChatOptions
 
 from ._client import GLMConnection
-from ._convert import (
-    StreamState,
-    completion_to_response,
-    narrow_tools,
-    thinking_param,
-    to_wire_messages,
-    tool_selections,
-    tool_spec,
-    with_instruction,
-)
+from ._convert import StreamState, completion_to_response, to_wire_messages, tool_selections, tool_spec
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -53,7 +46,16 @@ if TYPE_CHECKING:
 __all__ = ["GLM"]
 
 # Arguments LlamaIndex hands to chat() that are not request fields.
-_NOT_SENT = ("tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "_glm_tool_required")
+_NOT_SENT = ("allow_parallel_tool_calls", "verbose", "formatted", "_glm_tool_required")
+_MODEL_FIELDS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "reasoning_effort",
+    "thinking",
+    "preserve_thinking",
+    "web_search",
+)
 
 
 class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
@@ -80,8 +82,10 @@ class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
 
     Tools:
         ``llm.chat_with_tools([tool], user_msg=...)``, ``FunctionAgent(llm=llm, tools=...)``.
-        GLM only accepts ``tool_choice="auto"``; ``tool_required`` and a named ``tool_choice``
-        narrow the tools offered and add an instruction (the model is asked, not forced).
+        GLM only accepts ``tool_choice="auto"``; ``tool_required`` and the other choices are
+        emulated by the dialect's one rule, as in LangChain (the model is asked, not forced).
+        Calls cut short or unparsable never become ``ToolSelection``s; calls GLM ran itself
+        (MCP) are in ``message.additional_kwargs["server_tool_calls"]``.
         ``web_search=True`` adds GLM's built-in web search; results are in
         ``response.additional_kwargs["web_search"]``.
 
@@ -147,76 +151,64 @@ class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
 
     # ------------------------------------------------------------------ requests
 
-    def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        """The wire request for a call (spec §3.1); unset options are left to the model's defaults."""
-        info = self.info
-        extra = {**self.additional_kwargs, **{k: v for k, v in kwargs.items() if k not in _NOT_SENT}}
-        body: dict[str, Any] = {
+    def _base_url(self) -> str:
+        """The endpoint, resolved only when a request rule needs it (the web search default)."""
+        return resolve_base_url(self.base_url)
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, stream: bool = False
+    ) -> tuple[dict[str, Any], ResponseRules]:
+        """The wire request for a call and its response rules (``glm_transport.dialect``): the
+        model's fields, then ``additional_kwargs``, then the call's kwargs."""
+        options: dict[str, Any] = {
             "model": self.model,
-            "messages": to_wire_messages(messages, info, preserve_thinking=self.preserve_thinking),
+            "base_url": self._base_url,
+            **{key: getattr(self, key) for key in _MODEL_FIELDS},
+            **self.additional_kwargs,
+            **{key: value for key, value in kwargs.items() if key not in _NOT_SENT},
         }
-        for key in ("temperature", "max_tokens", "top_p", "reasoning_effort"):
-            value = getattr(self, key)
-            if value is not None:
-                body[key] = value
-        thinking = thinking_param(self.thinking, self.preserve_thinking)
-        if thinking is not None and (self.thinking is not None or info.supports_thinking or not info.known):
-            body["thinking"] = thinking
-        tools = [tool_spec(tool) for tool in extra.pop("tools", None) or ()]
-        if self.web_search:
-            tools.append(self._web_search_tool())
-        if tools:
-            body["tools"] = tools
-            body["tool_choice"] = "auto"
-        if extra.get("tool_choice") == "auto" or extra.get("tool_choice") is None:
-            extra.pop("tool_choice", None)
-        body.update(extra)
-        return body
-
-    def _web_search_tool(self) -> dict[str, Any]:
-        options = dict(self.web_search) if isinstance(self.web_search, Mapping) else {}
-        # Each platform names its engines differently (spec §3.3).
-        options.setdefault("search_engine", "search_pro_jina" if "z.ai" in str(self.base_url) else "search_std")
-        options.setdefault("enable", True)
-        return {"type": "web_search", "web_search": options}
-
-    def _stream_request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        body = self._request(messages, kwargs)
-        if (
-            "tool_stream" not in body
-            and self.info.tool_stream
-            and any(tool.get("type") == "function" for tool in body.get("tools", ()))
-        ):
-            body["tool_stream"] = True  # tool arguments arrive as they are written (spec §5.4)
-        return body
+        options["tools"] = [tool_spec(tool) for tool in options.get("tools") or ()]
+        if kwargs.get("_glm_tool_required"):
+            options["tool_required"] = True
+        return build_chat_request(options, to_wire_messages(messages, self.info), stream=stream)
 
     # ------------------------------------------------------------------ chat (the I/O, sync and async)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return completion_to_response(self.client.chat(self._request(messages, kwargs)))
+        request, rules = self._request(messages, kwargs)
+        return completion_to_response(self.client.chat(request), rules)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return completion_to_response(await self.async_client.chat(self._request(messages, kwargs)))
+        request, rules = self._request(messages, kwargs)
+        return completion_to_response(await self.async_client.chat(request), rules)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request, client = self._stream_request(messages, kwargs), self.client
+        (request, rules), client = self._request(messages, kwargs, stream=True), self.client
 
         def gen() -> Generator[ChatResponse, None, None]:
             with client.stream_chat(request) as stream:
-                feed = StreamState(stream.request_id).feed
+                state = StreamState(stream.request_id, rules)
+                feed = state.feed
                 for chunk in stream:
                     yield feed(chunk)
+                last = state.close()
+                if last is not None:
+                    yield last
 
         return gen()
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        request, client = self._stream_request(messages, kwargs), self.async_client
+        (request, rules), client = self._request(messages, kwargs, stream=True), self.async_client
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             async with await client.stream_chat(request) as stream:
-                feed = StreamState(stream.request_id).feed
+                state = StreamState(stream.request_id, rules)
+                feed = state.feed
                 async for chunk in stream:
                     yield feed(chunk)
+                last = state.close()
+                if last is not None:
+                    yield last
 
         return gen()
 
@@ -265,18 +257,20 @@ class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
         tool_choice: str | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Chat arguments for ``tools``; ``tool_choice``/``tool_required`` emulated (see ``narrow_tools``)."""
-        specs, instruction = narrow_tools(
-            [tool_spec(tool) for tool in tools],
-            tool_choice,
-            tool_required or bool(kwargs.pop("_glm_tool_required", False)),
-        )
+        """Chat arguments for ``tools``; ``tool_choice``/``tool_required`` are emulated by the
+        dialect (``glm_transport.dialect.tool_choice_plan``) when the request is built."""
+        specs = [tool_spec(tool) for tool in tools]
+        if tool_choice is not None:
+            check_tool_choice(specs, tool_choice)  # fail now on a name that is not offered
+            kwargs["tool_choice"] = tool_choice
+        if tool_required or kwargs.pop("_glm_tool_required", False):
+            kwargs["tool_required"] = True
         messages = list(chat_history or [])
         if user_msg is not None:
             messages.append(
                 ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
             )
-        return {"messages": with_instruction(messages, instruction), "tools": specs, **kwargs}
+        return {"messages": messages, "tools": specs, **kwargs}
 
     def _validate_chat_with_tools_response(
         self,

@@ -8,8 +8,6 @@ usable as ``Settings.tokenizer`` (node parsers, prompt helpers, memory buffers o
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,48 +15,37 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
 from glm_transport import AsyncGLMClient, GLMClient
+from glm_transport.dialect import count_text_tokens, token_ids
 
 from ._client import GLMConnection
 from ._convert import to_wire_messages
 
 __all__ = ["GLMEndpointTokenizer", "GLMTokenizer", "count_tokens"]
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-# A piece is one CJK character, a run of up to 3 digits, a word (with its leading space),
-# or one other non-space character; long words count one token per 4 characters.
-_PIECE = re.compile(rf"[{_CJK}]|\d{{1,3}}| ?[^\W\d_{_CJK}]+|[^\s\w]|_")
-_VOCAB = 151_552  # GLM-4's vocabulary size; ids are only stable labels here
-
 
 class GLMTokenizer:
-    """A deterministic estimate of GLM token counts, with no download and no network.
-
-    Calibrated to err high, since it budgets context: a CJK character or up to three digits is a
-    token, a word a token per four characters, a punctuation mark a token. ``encode`` returns
-    stable ids (a hash of each piece) so it can stand in wherever a tokenizer is expected::
+    """A deterministic estimate of GLM token counts, with no download and no network: the one
+    estimate both adapters use (``glm_transport.dialect.tokens``), calibrated to err high since
+    it budgets context. ``encode`` returns stable ids (a hash of each piece) so it can stand in
+    wherever a tokenizer is expected::
 
         from llama_index.core import Settings
         Settings.tokenizer = GLMTokenizer()
     """
 
     def encode(self, text: str, *args: Any, **kwargs: Any) -> list[int]:
-        ids: list[int] = []
-        for piece in _PIECE.findall(text):
-            label = zlib.crc32(piece.encode()) % _VOCAB
-            word = len(piece.lstrip())
-            ids.extend([label] * (1 if word <= 4 else (word + 3) // 4))
-        return ids
+        return token_ids(text)
 
     def __call__(self, text: str) -> list[int]:
-        return self.encode(text)
+        return token_ids(text)
 
     def count(self, text: str) -> int:
-        return len(self.encode(text))
+        return count_text_tokens(text)
 
 
 def count_tokens(text: str) -> int:
     """The offline estimate of ``GLMTokenizer`` for one string."""
-    return GLMTokenizer().count(text)
+    return count_text_tokens(text)
 
 
 class GLMEndpointTokenizer(GLMConnection):

@@ -66,7 +66,8 @@ def test_every_tool_form_becomes_a_glm_function(
     assert tools[0]["function"]["parameters"]["properties"] == {"city": {"type": "string"}}
     assert tools[1]["function"]["description"] == "The local time in a city."
     assert tools[2]["function"]["parameters"]["required"] == ["a", "b"]
-    assert tools[4] == WEB_SEARCH  # GLM's built-ins go as given
+    # GLM's built-ins go as given, web search switched on (GLM's "enable" defaults to off)
+    assert tools[4] == {"type": "web_search", "web_search": {**WEB_SEARCH["web_search"], "enable": True}}
     assert tools[5] == RETRIEVAL
     assert all("strict" not in t.get("function", {}) for t in tools)
 
@@ -101,15 +102,17 @@ def test_streamed_tool_call_chunks_add_up_to_the_call(models: Models, mode: str,
 @pytest.mark.parametrize(
     ("tool_choice", "offered", "sent_choice", "instruction"),
     [
-        (None, ["get_weather", "GetTime", "web_search"], None, False),
+        # One rule for both adapters (glm_transport.dialect): "auto" is sent with function tools;
+        # a choice governs function tools only, so GLM's built-in web_search always stays.
+        (None, ["get_weather", "GetTime", "web_search"], "auto", False),
         ("auto", ["get_weather", "GetTime", "web_search"], "auto", False),
-        ("none", [], None, False),
-        (False, [], None, False),
-        ("get_weather", ["get_weather"], None, False),
-        ({"type": "function", "function": {"name": "GetTime"}}, ["GetTime"], None, False),
-        ("any", ["get_weather", "GetTime", "web_search"], None, True),
-        ("required", ["get_weather", "GetTime", "web_search"], None, True),
-        (True, ["get_weather", "GetTime", "web_search"], None, True),
+        ("none", ["web_search"], None, False),
+        (False, ["web_search"], None, False),
+        ("get_weather", ["get_weather", "web_search"], "auto", True),
+        ({"type": "function", "function": {"name": "GetTime"}}, ["GetTime", "web_search"], "auto", True),
+        ("any", ["get_weather", "GetTime", "web_search"], "auto", True),
+        ("required", ["get_weather", "GetTime", "web_search"], "auto", True),
+        (True, ["get_weather", "GetTime", "web_search"], "auto", True),
     ],
 )
 def test_tool_choice_maps_to_what_glm_accepts(

@@ -98,13 +98,17 @@ def test_what_each_method_sends(chat: ChatGLM, glm_server: LocalGLMServer, metho
     body = last_body(glm_server)
     tools = [t["function"]["name"] for t in body["tools"]] if "tools" in body else None
     assert tools == expect["tools"]
-    assert "tool_choice" not in body  # GLM cannot force a tool; offering one alone does
+    # GLM cannot force a tool: offering one alone, with an instruction to call it, does
+    assert body.get("tool_choice") == ("auto" if expect["tools"] else None)
     assert body.get("response_format") == expect["response_format"]
     instruction = body["messages"][0]
     if method == "json_schema":  # the schema travels in a system instruction
         assert instruction["role"] == "system"
         assert '"age"' in instruction["content"]
         assert "JSON Schema" in instruction["content"]
+    elif method == "function_calling":  # the emulated forcing asks for the one tool
+        assert instruction["role"] == "system"
+        assert "calling the tool `Person`" in instruction["content"]
     else:
         assert instruction["role"] == "user"
 
