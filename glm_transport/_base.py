@@ -32,6 +32,7 @@ from .errors import (
     error_from_response,
     is_error_envelope,
 )
+from .governor import Governor
 from .retry import RetryPolicy, parse_retry_after
 from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
 from .validation import (
@@ -109,6 +110,9 @@ class BaseGLMClient:
         retry_policy: RetryPolicy | None = None,
         limits: httpx.Limits | None = None,
         total_timeout: float | None = None,
+        concurrency_tier: str | None = None,
+        concurrency_limits: Mapping[str, int] | None = None,
+        concurrency_redis_url: str | None = None,
     ) -> None:
         self.api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -126,6 +130,13 @@ class BaseGLMClient:
         if total_timeout is not None and total_timeout <= 0:
             raise GLMConfigurationError(f"total_timeout must be positive, got {total_timeout!r}")
         self.total_timeout = total_timeout
+        self.governor = Governor.resolve(  # the in-flight limits (docs/scale.md)
+            endpoint=self.base_url,
+            secret=self.api_key.get_secret_value(),
+            concurrency_tier=concurrency_tier,
+            concurrency_limits=concurrency_limits,
+            concurrency_redis_url=concurrency_redis_url,
+        )
 
     @property
     def max_retries(self) -> int:

@@ -16,6 +16,7 @@ import httpx
 
 from ._base import BaseGLMClient, ModelT, merge_rerank, transport_error
 from .errors import GLMError
+from .governor_send import agoverned_send, governed_send
 from .streaming import ChatStreamParser
 from .types import (
     ChatCompletion,
@@ -192,7 +193,7 @@ class GLMClient(BaseGLMClient):
         while True:
             try:
                 self._start_attempt(request, deadline, request_id)
-                return consume(self.http_client.send(request, stream=True))
+                return governed_send(self, request, self.http_client.send, consume)
             except httpx.HTTPError as exc:
                 error: GLMError = transport_error(exc, request_id)
             except GLMError as exc:
@@ -341,7 +342,7 @@ class AsyncGLMClient(BaseGLMClient):
         while True:
             try:
                 self._start_attempt(request, deadline, request_id)
-                return await consume(await (await self._client()).send(request, stream=True))
+                return await agoverned_send(self, request, (await self._client()).send, consume)
             except httpx.HTTPError as exc:
                 error: GLMError = transport_error(exc, request_id)
             except GLMError as exc:

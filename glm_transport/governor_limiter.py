@@ -1,0 +1,207 @@
+"""One in-flight limit: a FIFO queue of waiters, shared by threads and event loops, with an AIMD window.
+
+Why not ``threading.Semaphore`` or ``asyncio.Semaphore``: the same slot pool must serve threads *and*
+coroutines on any number of event loops (``chain.batch`` runs threads, ``abatch`` runs tasks, both may
+share one key), its size changes at run time (adaptive limit), and a cancelled waiter must neither leak
+nor lose a slot. Neither stdlib semaphore does any of the three. The design: one ``threading.Lock`` guards
+the counters; a release hands its slot straight to the oldest waiter (no thundering herd) and wakes it
+with ``Event.set`` (a thread) or ``loop.call_soon_threadsafe`` (a coroutine).
+
+The window follows TCP's congestion control (AIMD): an optional slow start (+1 per success) until the
+first overload, then +1/window per success and a multiplicative cut on an overload (GLM's 1302, wire
+notes §13.7). Overloads of requests sent before the last cut do not cut again, so one burst of 1302s
+halves the window once, not once per error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+__all__ = ["Limiter", "LimiterStats"]
+
+BETA = 0.7  # the cut: new window = BETA x the in-flight count that drew the overload
+MIN_WINDOW = 1.0
+
+
+@dataclass(frozen=True)
+class LimiterStats:
+    """A snapshot: ``limit`` is the current window (``None``: no limit yet), ``ceiling`` the fixed cap."""
+
+    limit: int | None
+    ceiling: int | None
+    in_flight: int
+    queued: int
+    overloads: int
+    admitted: int
+
+
+class _Waiter:
+    __slots__ = ("event", "future", "granted", "loop", "ticket")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.granted = False
+        self.ticket = 0
+        self.loop = loop
+        self.event = threading.Event() if loop is None else None
+        self.future: asyncio.Future[None] | None = loop.create_future() if loop is not None else None
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Limiter:
+    """Slots for requests in flight.
+
+    Args:
+        ceiling: the fixed cap (a tier's figure or an override); ``None`` for none.
+        initial: the starting window; ``None`` starts at the ceiling (or unlimited without one).
+        slow_start: grow the window by one per success until the first overload.
+    """
+
+    def __init__(self, ceiling: int | None = None, *, initial: int | None = None, slow_start: bool = False) -> None:
+        if ceiling is not None and ceiling < 1:
+            raise ValueError(f"a concurrency limit must be >= 1, got {ceiling}")
+        self.ceiling = ceiling
+        start = initial if initial is not None else ceiling
+        self._window: float = math.inf if start is None else float(min(start, ceiling or start))
+        self._slow_start = slow_start
+        self._lock = threading.Lock()
+        self._waiters: deque[_Waiter] = deque()
+        self._in_flight = 0
+        self._sequence = 0  # admissions so far; a ticket is the sequence number at admission
+        self._cut_at = 0  # the sequence number of the last cut
+        self._overloads = 0
+
+    # ---- admission -------------------------------------------------------------------
+    def _limit(self) -> float:
+        return self._window if self.ceiling is None else min(self._window, self.ceiling)
+
+    def _admit_locked(self) -> int:
+        self._in_flight += 1
+        self._sequence += 1
+        return self._sequence
+
+    def try_acquire(self) -> int | None:
+        """A ticket if a slot is free and nobody queues before us, else ``None``."""
+        with self._lock:
+            if not self._waiters and self._in_flight < self._limit():
+                return self._admit_locked()
+            return None
+
+    def acquire(self) -> int:
+        """Block the calling thread until a slot is ours; returns its ticket."""
+        ticket = self.try_acquire()
+        if ticket is not None:
+            return ticket
+        waiter = self._enqueue(None)
+        if isinstance(waiter, int):
+            return waiter
+        assert waiter.event is not None
+        try:
+            waiter.event.wait()
+        except BaseException:  # KeyboardInterrupt while queued: do not leak a granted slot
+            self._abandon(waiter)
+            raise
+        return waiter.ticket
+
+    async def acquire_async(self) -> int:
+        """Wait on the running loop until a slot is ours; cancelling the wait frees it."""
+        ticket = self.try_acquire()
+        if ticket is not None:
+            return ticket
+        waiter = self._enqueue(asyncio.get_running_loop())
+        if isinstance(waiter, int):
+            return waiter
+        assert waiter.future is not None
+        try:
+            await waiter.future
+        except BaseException:
+            self._abandon(waiter)
+            raise
+        return waiter.ticket
+
+    def _enqueue(self, loop: asyncio.AbstractEventLoop | None) -> _Waiter | int:
+        """Queue a waiter; a ticket instead when a slot freed up meanwhile and was taken at once."""
+        with self._lock:
+            if not self._waiters and self._in_flight < self._limit():
+                return self._admit_locked()
+            waiter = _Waiter(loop)
+            self._waiters.append(waiter)
+            return waiter
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        with self._lock:
+            granted = waiter.granted
+            if not granted:
+                self._waiters.remove(waiter)
+        if granted:
+            self.release(waiter.ticket)
+
+    # ---- release and feedback --------------------------------------------------------
+    def release(self, ticket: int = 0) -> None:
+        """Give a slot back (``ticket`` is unused here; fleet limiters need it); the oldest waiter gets it."""
+        with self._lock:
+            self._in_flight -= 1
+            woken = self._grant_locked()
+        self._wake(woken)
+
+    def on_success(self) -> None:
+        """A request came back without an overload: widen the window."""
+        with self._lock:
+            if math.isinf(self._window):
+                return
+            self._window += 1.0 if self._slow_start else 1.0 / self._window
+            if self.ceiling is not None:
+                self._window = min(self._window, float(self.ceiling))
+            woken = self._grant_locked()
+        self._wake(woken)
+
+    def on_overload(self, ticket: int, in_flight_at_send: int) -> None:
+        """A 1302 for the request admitted with ``ticket`` (``in_flight_at_send`` requests were out then)."""
+        with self._lock:
+            self._overloads += 1
+            self._slow_start = False
+            if ticket <= self._cut_at:
+                return  # sent before the last cut: that cut already accounts for it
+            base = min(self._limit(), float(max(in_flight_at_send, 1)))
+            self._window = max(MIN_WINDOW, math.floor(base * BETA))
+            self._cut_at = self._sequence
+
+    def _wake(self, waiters: list[_Waiter]) -> None:
+        for waiter in waiters:
+            if waiter.event is not None:
+                waiter.event.set()
+                continue
+            assert waiter.loop is not None
+            assert waiter.future is not None
+            try:
+                waiter.loop.call_soon_threadsafe(_resolve, waiter.future)
+            except RuntimeError:  # its loop is closed: nobody will take the slot, so pass it on
+                self.release(waiter.ticket)
+
+    def _grant_locked(self) -> list[_Waiter]:
+        woken: list[_Waiter] = []
+        while self._waiters and self._in_flight < self._limit():
+            waiter = self._waiters.popleft()
+            waiter.granted = True
+            waiter.ticket = self._admit_locked()
+            woken.append(waiter)
+        return woken
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def stats(self) -> LimiterStats:
+        with self._lock:
+            limit = None if math.isinf(self._limit()) else int(self._limit())
+            return LimiterStats(
+                limit, self.ceiling, self._in_flight, len(self._waiters), self._overloads, self._sequence
+            )

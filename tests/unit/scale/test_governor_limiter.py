@@ -1,0 +1,153 @@
+"""The limiter's pure behaviour: FIFO hand-over, cancellation, the AIMD window, observability."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from glm_transport.governor_limiter import Limiter
+
+
+def test_slots_are_handed_to_waiters_in_arrival_order() -> None:
+    limiter = Limiter(1)
+    limiter.acquire()
+    order: list[int] = []
+    threads = []
+
+    def take(i: int) -> None:
+        limiter.acquire()
+        order.append(i)
+        limiter.release()
+
+    for i in range(3):
+        thread = threading.Thread(target=take, args=(i,))
+        thread.start()
+        while limiter.stats().queued < i + 1:
+            threading.Event().wait(0.001)
+        threads.append(thread)
+    limiter.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == [0, 1, 2]
+    assert limiter.stats().in_flight == 0
+
+
+def test_a_cancelled_async_waiter_leaves_the_queue_and_frees_nothing_it_did_not_hold() -> None:
+    limiter = Limiter(1)
+
+    async def scenario() -> None:
+        await limiter.acquire_async()
+        waiter = asyncio.ensure_future(limiter.acquire_async())
+        await asyncio.sleep(0)
+        assert limiter.stats().queued == 1
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert limiter.stats().queued == 0
+        limiter.release()
+
+    asyncio.run(scenario())
+    assert limiter.stats().in_flight == 0
+
+
+def test_a_waiter_cancelled_after_its_slot_was_granted_gives_the_slot_back() -> None:
+    limiter = Limiter(1)
+
+    async def scenario() -> None:
+        await limiter.acquire_async()
+        waiter = asyncio.ensure_future(limiter.acquire_async())
+        await asyncio.sleep(0)
+        limiter.release()  # granted to the waiter, whose wake-up is still pending
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+
+    asyncio.run(scenario())
+    assert limiter.stats().in_flight == 0
+
+
+def test_threads_and_two_event_loops_share_one_budget() -> None:
+    limiter = Limiter(3)
+    peak = 0
+    lock = threading.Lock()
+
+    def note() -> None:
+        nonlocal peak
+        with lock:
+            peak = max(peak, limiter.in_flight)
+
+    def thread_work() -> None:
+        for _ in range(20):
+            limiter.acquire()
+            note()
+            threading.Event().wait(0.001)
+            limiter.release()
+
+    async def task_work() -> None:
+        for _ in range(20):
+            await limiter.acquire_async()
+            note()
+            await asyncio.sleep(0.001)
+            limiter.release()
+
+    async def loop_work() -> None:
+        await asyncio.gather(*(task_work() for _ in range(3)))
+
+    workers = [threading.Thread(target=thread_work) for _ in range(3)]
+    workers += [threading.Thread(target=asyncio.run, args=(loop_work(),)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(20)
+    assert peak == 3
+    assert limiter.stats().in_flight == 0
+    assert limiter.stats().admitted == 3 * 20 + 2 * 3 * 20
+
+
+def test_an_overload_cuts_the_window_once_per_burst() -> None:
+    limiter = Limiter(None)
+    tickets = [limiter.try_acquire() for _ in range(10)]
+    assert None not in tickets
+    for ticket in tickets:
+        assert ticket is not None
+        limiter.on_overload(ticket, 10)
+    stats = limiter.stats()
+    assert stats.limit == 7  # 0.7 x the 10 in flight, not 0.7^10
+    assert stats.overloads == 10
+
+
+def test_after_a_cut_the_window_grows_back_by_about_one_per_window_of_successes() -> None:
+    limiter = Limiter(None)
+    ticket = limiter.try_acquire()
+    assert ticket is not None
+    limiter.on_overload(ticket, 10)
+    for _ in range(8):
+        limiter.on_success()
+    assert limiter.stats().limit == 8
+
+
+def test_slow_start_doubles_until_the_first_overload_and_stops_at_the_ceiling() -> None:
+    limiter = Limiter(20, initial=4, slow_start=True)
+    for _ in range(4):
+        limiter.on_success()
+    assert limiter.stats().limit == 8
+    for _ in range(40):
+        limiter.on_success()
+    assert limiter.stats().limit == 20
+
+
+def test_stats_show_the_queue_and_the_limit() -> None:
+    limiter = Limiter(2)
+    limiter.acquire()
+    limiter.acquire()
+    thread = threading.Thread(target=limiter.acquire)
+    thread.start()
+    while limiter.stats().queued == 0:
+        threading.Event().wait(0.001)
+    stats = limiter.stats()
+    assert (stats.limit, stats.ceiling, stats.in_flight, stats.queued) == (2, 2, 2, 1)
+    limiter.release()
+    thread.join(5)
+    assert limiter.stats().queued == 0
