@@ -151,8 +151,8 @@ class RedisLimiter:
             if tokens:
                 try:
                     self._renew(keys=[self.name], args=[self._lease_ms, *tokens])
-                except Exception:
-                    continue
+                except Exception as exc:  # Redis away for a beat: the next beat tries again
+                    logger.warning("could not renew GLM in-flight leases in Redis: %s", type(exc).__name__)
 
     def close(self) -> None:
         """Stop renewing leases and close the connection (slots still held expire with their leases)."""
