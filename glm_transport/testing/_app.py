@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from . import _embed
 from ._auth import check_auth
+from ._bulk import Bulk
 from ._errors import ApiError, error_body
 from ._faults import FaultPicker, ReplyQueue
 from ._model import PromptCache, answer, apply_override
@@ -81,6 +82,7 @@ class GLMApp:
         self._faults = FaultPicker(config.fault_rate, config.seed, config.slow_seconds, config.fault_retry_after)
         self._connections = connections
         self._lock = threading.Lock()
+        self.bulk = Bulk()
 
     def reset(self) -> None:
         self.queue.clear()
@@ -106,6 +108,9 @@ class GLMApp:
         return plan if reply is None else modify(plan, reply)
 
     def _api(self, req: RecordedRequest, route: str, override: Reply | None) -> Plan:
+        if self.bulk.owns(route):  # files, batches, async tasks (wire notes §13.1, §13.2, §13.4)
+            check_auth(req.headers.get("authorization"), self.config.api_key, now_ms=_now_ms())
+            return self.bulk.handle(req.method, route, req.path.partition("?")[2], req.headers, req.body)
         if route != CHAT and route not in _JSON_ROUTES:
             raise ApiError(404, "1222", f"The API does not exist: {req.path}")
         if req.method != "POST":

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from ._app import Config, GLMApp, RecordedRequest
+from ._bulk import Bulk
 from ._errors import ApiError
 from ._inflight import InFlight
 from ._plan import Plan, error_plan
@@ -313,6 +314,7 @@ class LocalGLMServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         httpd.wait_for_idle(2.0)
+        self._app.bulk.close()
 
     def __enter__(self) -> LocalGLMServer:
         return self.start()
@@ -367,6 +369,11 @@ class LocalGLMServer:
         if value not in ("final", "separate"):
             raise ValueError("stream_usage must be 'final' or 'separate'")
         self._app.config.stream_usage = value
+
+    @property
+    def bulk(self) -> Bulk:
+        """Files, batches and async tasks the server holds (``bulk.tasks.polls_until_done`` etc.)."""
+        return self._app.bulk
 
     @property
     def requests(self) -> list[RecordedRequest]:
