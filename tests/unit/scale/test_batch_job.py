@@ -36,7 +36,11 @@ class Jobs:
     """``BatchJob`` or ``AsyncBatchJob`` behind one sync interface."""
 
     def __init__(self, mode: str, server: LocalGLMServer) -> None:
-        kwargs = {"api_key": server.api_key, "base_url": server.base_url, "retry_policy": RetryPolicy(max_retries=1)}
+        kwargs: dict[str, Any] = {
+            "api_key": server.api_key,
+            "base_url": server.base_url,
+            "retry_policy": RetryPolicy(max_retries=1),
+        }
         self.mode = mode
         if mode == "sync":
             self.client: Any = GLMClient(**kwargs)
@@ -56,7 +60,8 @@ class Jobs:
 
     def wait(self, job: Any, **kwargs: Any) -> JobProgress:
         kwargs.setdefault("poll_interval", 0.01)
-        return self.run(job.wait(**kwargs))
+        progress: JobProgress = self.run(job.wait(**kwargs))
+        return progress
 
     def close(self) -> None:
         if self.mode == "sync":

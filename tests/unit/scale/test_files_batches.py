@@ -17,7 +17,7 @@ from glm_transport.errors import GLMAPIStatusError, GLMInvalidRequestError
 from glm_transport.files import AsyncFiles, Files
 from glm_transport.testing import LocalGLMServer
 
-LINE = {
+LINE: dict[str, Any] = {
     "custom_id": "request-1",
     "method": "POST",
     "url": "/v4/chat/completions",
