@@ -112,7 +112,7 @@ class BaseGLMClient:
         total_timeout: float | None = None,
         concurrency_tier: str | None = None,
         concurrency_limits: Mapping[str, int] | None = None,
-        concurrency_redis_url: str | None = None,
+        concurrency_redis_url: str | SecretStr | None = None,
     ) -> None:
         self.api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)

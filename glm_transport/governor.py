@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from .errors import GLMConfigurationError
 from .governor_limiter import Limiter, LimiterStats
@@ -119,7 +120,7 @@ class Governor:
     endpoint: str
     key_fingerprint: str
     limits: dict[str, int] = field(default_factory=dict)
-    redis_url: str | None = None
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
 
     @classmethod
     def resolve(
@@ -129,11 +130,13 @@ class Governor:
         secret: str,
         concurrency_tier: str | None = None,
         concurrency_limits: Mapping[str, int] | None = None,
-        concurrency_redis_url: str | None = None,
+        concurrency_redis_url: str | SecretStr | None = None,
     ) -> Governor | None:
         """The governor for these settings (``None`` when ``"off"`` and no explicit limits)."""
         mode = _resolve_mode(concurrency_tier)
         limits = _check_limits(concurrency_limits)
+        if isinstance(concurrency_redis_url, SecretStr):
+            concurrency_redis_url = concurrency_redis_url.get_secret_value()
         redis_url = concurrency_redis_url or os.environ.get(ENV_REDIS_URL) or None
         if mode == "off" and not limits:
             return None

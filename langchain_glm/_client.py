@@ -41,6 +41,14 @@ class GLMConnection(BaseModel):
     """Sign a short-lived JWT with an ``id.secret`` key instead of sending the key."""
     max_concurrency: int = 8
     """Bound on concurrent requests the async client sends for one batched call."""
+    concurrency_tier: str | None = None
+    """In-flight governor: ``auto`` (default), ``V0``-``V3``, ``adaptive`` or ``off``; else
+    ``GLM_CONCURRENCY_TIER`` (docs/scale.md)."""
+    concurrency_limits: dict[str, int] | None = None
+    """Requests in flight per model, e.g. ``{"glm-4-plus": 80, "*": 20}``; wins over the tier."""
+    concurrency_redis_url: SecretStr | None = None
+    """Share the in-flight budget across processes through Redis (the ``[redis]`` extra); secret, as
+    the URL may hold a password."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send with; used, never closed."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
@@ -66,6 +74,9 @@ class GLMConnection(BaseModel):
             "total_timeout": self.total_timeout,
             "default_headers": self.default_headers,
             "use_jwt": self.use_jwt,
+            "concurrency_tier": self.concurrency_tier,
+            "concurrency_limits": self.concurrency_limits,
+            "concurrency_redis_url": self.concurrency_redis_url,
         }
 
     @property

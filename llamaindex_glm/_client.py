@@ -28,6 +28,15 @@ class GLMConnection(BaseModel):
         default=None, gt=0, description="Seconds for a whole call, retries and streaming included."
     )
     default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
+    concurrency_tier: str | None = Field(
+        default=None, description="In-flight governor: auto (default), V0-V3, adaptive, off; else GLM_CONCURRENCY_TIER."
+    )
+    concurrency_limits: dict[str, int] | None = Field(
+        default=None, description='Requests in flight per model, e.g. {"glm-4-plus": 80, "*": 20}.'
+    )
+    concurrency_redis_url: SecretStr | None = Field(
+        default=None, exclude=True, repr=False, description="Redis URL sharing the in-flight budget ([redis] extra)."
+    )
 
     _clients: ClientPair = PrivateAttr(default_factory=ClientPair)
 
@@ -44,6 +53,9 @@ class GLMConnection(BaseModel):
             "max_retries": self.max_retries,
             "total_timeout": self.total_timeout,
             "default_headers": self.default_headers,
+            "concurrency_tier": self.concurrency_tier,
+            "concurrency_limits": self.concurrency_limits,
+            "concurrency_redis_url": self.concurrency_redis_url,
         }
 
     def _async_client_options(self) -> dict[str, Any]:
