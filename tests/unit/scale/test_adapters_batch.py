@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.prompts import ChatPromptTemplate
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import MetadataMode, TextNode
 
 import langchain_glm.batch as lc_batch
 import llamaindex_glm.batch as li_batch
@@ -111,7 +111,7 @@ def test_llamaindex_embedded_nodes_go_into_an_index_without_being_embedded_again
     embed_model = GLMEmbedding(dimensions=256, embed_batch_size=4, **connection)
     nodes = [TextNode(text=f"fact {i}: batches run within a day") for i in range(9)]
     done = run(li_batch.embed_nodes, li_batch.aembed_nodes, embed_model, nodes, workdir=tmp_path, **FAST)
-    expected = embed_model.get_text_embedding_batch([n.get_content(metadata_mode="embed") for n in nodes])
+    expected = embed_model.get_text_embedding_batch([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
     assert [n.embedding for n in done] == expected
     before = sum(r.path.endswith("/embeddings") for r in glm_server.requests)
     index = VectorStoreIndex(done, embed_model=embed_model)

@@ -25,10 +25,10 @@ def tasks_and_run(mode: str, glm_server: LocalGLMServer) -> Iterator[tuple[Any, 
         with GLMClient(api_key=glm_server.api_key, base_url=glm_server.base_url) as client:
             yield ChatTasks(client), lambda value: value
         return
-    client = AsyncGLMClient(api_key=glm_server.api_key, base_url=glm_server.base_url)
+    async_client = AsyncGLMClient(api_key=glm_server.api_key, base_url=glm_server.base_url)
     loop = asyncio.new_event_loop()
-    yield AsyncChatTasks(client), loop.run_until_complete
-    loop.run_until_complete(client.aclose())
+    yield AsyncChatTasks(async_client), loop.run_until_complete
+    loop.run_until_complete(async_client.aclose())
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
 
