@@ -19,6 +19,7 @@ from ._auth import check_auth
 from ._bulk import Bulk
 from ._errors import ApiError, error_body
 from ._faults import FaultPicker, ReplyQueue
+from ._inflight import InFlight
 from ._model import PromptCache, answer, apply_override
 from ._plan import Plan, error_plan, json_plan, modify, sse_plan, terminal_plan
 from ._render import Meta, completion, stream_chunks
@@ -83,6 +84,7 @@ class GLMApp:
         self._connections = connections
         self._lock = threading.Lock()
         self.bulk = Bulk()
+        self.inflight = InFlight()  # the per-model in-flight limit, applied by the HTTP layer
 
     def reset(self) -> None:
         self.queue.clear()
@@ -144,11 +146,16 @@ class GLMApp:
             return self._enqueue(req.body)
         if action == "reset":
             self.reset()
+            self.inflight.reset()
             return json_plan(200, {"ok": True})
         with self._lock:
             recorded = list(self.requests)
         if action == "stats":
-            stats = {"open_connections": self._connections(), "requests": len(recorded)}
+            stats = {
+                "open_connections": self._connections(),
+                "requests": len(recorded),
+                "inflight": self.inflight.stats(),
+            }
             return json_plan(200, stats)
         if parse_qs(query).get("count", ["0"])[0] not in ("0", ""):
             return json_plan(200, {"count": len(recorded)})

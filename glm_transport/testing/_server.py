@@ -19,7 +19,6 @@ from typing import Any, cast
 from ._app import Config, GLMApp, RecordedRequest
 from ._bulk import Bulk
 from ._errors import ApiError
-from ._inflight import InFlight
 from ._plan import Plan, error_plan
 from ._replies import Reply
 
@@ -35,7 +34,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: GLMApp) -> None:
         self.app = app
-        self.inflight = InFlight()
+        self.inflight = app.inflight
         self.latency = 0.0  # seconds every model request takes (benchmarks of the in-flight limit)
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
@@ -280,9 +279,10 @@ class LocalGLMServer:
         latency: float = 0.0,
     ) -> None:
         config = Config(api_key, fault_rate, seed, stream_usage, slow_seconds, fault_retry_after)
-        self.inflight = InFlight(inflight_limit)  # per-model limit, 429/1302 above it; counts and peaks
-        self.latency = latency
         self._app = GLMApp(config, lambda: self.open_connections)
+        self.inflight = self._app.inflight  # per-model limit, 429/1302 above it; counts and peaks
+        self.inflight.limit = inflight_limit
+        self.latency = latency
         self._host = host
         self._port = port
         self._httpd: _HTTPServer | None = None
@@ -293,7 +293,7 @@ class LocalGLMServer:
         if self._httpd is not None:
             return self
         httpd = _HTTPServer((self._host, self._port), self._app)
-        httpd.inflight, httpd.latency = self.inflight, self.latency
+        httpd.latency = self.latency
         self._httpd = httpd
         self._port = httpd.server_address[1]
         self._thread = threading.Thread(
