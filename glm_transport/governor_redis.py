@@ -173,7 +173,8 @@ class RedisLimiter:
 
     def fleet_in_flight(self) -> int:
         """Slots held across the fleet right now (leases not yet expired)."""
-        now_ms = int(self._sync.time()[0]) * 1000
+        seconds, micros = self._sync.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
         return int(self._sync.zcount(self.name, now_ms, "+inf"))
 
     def stats(self) -> LimiterStats:
