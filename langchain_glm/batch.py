@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableSequence
 
 from glm_transport.batch_files import chat_bodies, embedding_bodies
 from glm_transport.batch_job import AsyncBatchJob, BatchJob
+from glm_transport.chat_tasks import AsyncChatTasks, ChatTasks
 from glm_transport.errors import GLMError
 
 from ._convert import to_chat_result
@@ -27,8 +28,10 @@ from .embeddings import GLMEmbeddings
 
 __all__ = [
     "abatch_chat",
+    "achat_as_task",
     "aembed_corpus",
     "batch_chat",
+    "chat_as_task",
     "chat_batch_results",
     "embed_corpus",
     "submit_chat_batch",
@@ -116,3 +119,26 @@ async def aembed_corpus(embeddings: GLMEmbeddings, texts: Iterable[str], **optio
         return list(job.vectors())
     except GLMError as exc:
         raise as_langchain_error(exc) from None
+
+
+def chat_as_task(model: ChatGLM, value: LanguageModelInput, **wait: Any) -> AIMessage:
+    """One long generation as an async task (docs/wire-notes.md §13.4): submit, poll, the same ``AIMessage``
+    as ``invoke``. ``wait``: ``poll_interval``, ``max_poll_interval``, ``timeout`` (seconds)."""
+    request = model._request(model._convert_input(value).to_messages(), None, {}, stream=False)
+    try:
+        result = ChatTasks(model.client).run(request, **wait)
+    except GLMError as exc:
+        raise as_langchain_error(exc) from None
+    message = to_chat_result(result).generations[0].message
+    return message if isinstance(message, AIMessage) else AIMessage(content=message.content)
+
+
+async def achat_as_task(model: ChatGLM, value: LanguageModelInput, **wait: Any) -> AIMessage:
+    """``chat_as_task`` on the model's async client."""
+    request = model._request(model._convert_input(value).to_messages(), None, {}, stream=False)
+    try:
+        result = await AsyncChatTasks(model.async_client).run(request, **wait)
+    except GLMError as exc:
+        raise as_langchain_error(exc) from None
+    message = to_chat_result(result).generations[0].message
+    return message if isinstance(message, AIMessage) else AIMessage(content=message.content)

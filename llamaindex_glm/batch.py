@@ -17,13 +17,23 @@ from llama_index.core.schema import BaseNode, MetadataMode
 
 from glm_transport.batch_files import chat_bodies, embedding_bodies
 from glm_transport.batch_job import AsyncBatchJob, BatchJob
+from glm_transport.chat_tasks import AsyncChatTasks, ChatTasks
 from glm_transport.errors import GLMError
 
 from ._convert import completion_to_response
 from .embeddings import GLMEmbedding
 from .llms import GLM
 
-__all__ = ["abatch_chat", "aembed_nodes", "batch_chat", "chat_batch_results", "embed_nodes", "submit_chat_batch"]
+__all__ = [
+    "abatch_chat",
+    "achat_as_task",
+    "aembed_nodes",
+    "batch_chat",
+    "chat_as_task",
+    "chat_batch_results",
+    "embed_nodes",
+    "submit_chat_batch",
+]
 
 EMBEDDINGS = "/v4/embeddings"
 _JOB_OPTIONS = ("workdir", "max_requests_per_file", "max_bytes_per_file")
@@ -92,3 +102,14 @@ async def aembed_nodes(embed_model: GLMEmbedding, nodes: Sequence[BaseNode], **o
     job = await AsyncBatchJob.submit(embed_model.async_client, bodies, endpoint=EMBEDDINGS, **job_options)
     await job.wait(**wait_options)
     return _attach(nodes, job.vectors())
+
+
+def chat_as_task(llm: GLM, messages: Conversation, **wait: Any) -> ChatResponse:
+    """One long generation as an async task (docs/wire-notes.md §13.4): submit, poll, the same
+    ``ChatResponse`` as ``llm.chat``. ``wait``: ``poll_interval``, ``max_poll_interval``, ``timeout``."""
+    return completion_to_response(ChatTasks(llm.client).run(llm._request(messages, {}), **wait))
+
+
+async def achat_as_task(llm: GLM, messages: Conversation, **wait: Any) -> ChatResponse:
+    """``chat_as_task`` on the LLM's async client."""
+    return completion_to_response(await AsyncChatTasks(llm.async_client).run(llm._request(messages, {}), **wait))

@@ -132,3 +132,17 @@ def test_both_adapters_pass_the_governor_options_to_their_clients(make: Any, con
     assert governor.redis_url == "redis://:secret@127.0.0.1:1/0"
     assert "secret" not in repr(instance) and "secret" not in repr(governor)
     instance.close()
+
+
+def test_langchain_a_long_generation_as_a_task_answers_like_invoke(connection: dict[str, Any], run: Any) -> None:
+    model = ChatGLM(model="glm-4.6", **connection)
+    answer = run(lc_batch.chat_as_task, lc_batch.achat_as_task, model, "write at length", poll_interval=0.01)
+    assert isinstance(answer, AIMessage)
+    assert answer.content == model.invoke("write at length").content
+
+
+def test_llamaindex_a_long_generation_as_a_task_answers_like_chat(connection: dict[str, Any], run: Any) -> None:
+    llm = GLM(model="glm-4.6", **connection)
+    messages = [ChatMessage(role="user", content="write at length")]
+    answer = run(li_batch.chat_as_task, li_batch.achat_as_task, llm, messages, poll_interval=0.01)
+    assert answer.message.content == llm.chat(messages).message.content
