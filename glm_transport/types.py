@@ -1,5 +1,5 @@
 """Wire types: request bodies as TypedDicts (zero cost), responses as pydantic models that keep
-unknown fields, and the light stream chunk (spec §3, §4, §5, §7, §8).
+unknown fields, and the light stream chunk (docs/wire-notes.md §3, §4, §5, §7, §8).
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import NotRequired, Required, TypedDict
+from typing_extensions import Required, TypedDict
 
 __all__ = [
     "AssistantMessageParam",
@@ -20,20 +20,17 @@ __all__ = [
     "ContentFilter",
     "ContentPart",
     "EmbeddingObject",
-    "EmbeddingsRequest",
     "EmbeddingsResponse",
     "FunctionCall",
     "FunctionDefinition",
     "FunctionTool",
     "MessageParam",
     "PromptTokensDetails",
-    "RerankRequest",
     "RerankResponse",
     "RerankResult",
     "RetrievalTool",
     "SystemMessageParam",
     "ThinkingParam",
-    "TokenizerRequest",
     "TokenizerResponse",
     "TokenizerUsage",
     "ToolCall",
@@ -41,7 +38,6 @@ __all__ = [
     "ToolParam",
     "Usage",
     "UserMessageParam",
-    "WebSearchRequest",
     "WebSearchResponse",
     "WebSearchResult",
     "WebSearchTool",
@@ -188,7 +184,7 @@ class ResponseFormatParam(TypedDict):
 
 
 class ChatCompletionRequest(TypedDict, total=False):
-    """``POST /chat/completions`` (spec §3.1). Unset keys are not sent."""
+    """``POST /chat/completions`` (wire notes §3.1). Unset keys are not sent."""
 
     model: Required[str]
     messages: Required[list[MessageParam]]
@@ -210,43 +206,6 @@ class ChatCompletionRequest(TypedDict, total=False):
     sensitive_word_check: dict[str, str]
     meta: dict[str, str]
     extra: dict[str, Any]
-
-
-class EmbeddingsRequest(TypedDict):
-    model: str
-    input: str | list[str]
-    dimensions: NotRequired[int]
-    request_id: NotRequired[str]
-
-
-class RerankRequest(TypedDict):
-    model: str
-    query: str
-    documents: list[str]
-    top_n: NotRequired[int]
-    return_documents: NotRequired[bool]
-    return_raw_scores: NotRequired[bool]
-    request_id: NotRequired[str]
-    user_id: NotRequired[str]
-
-
-class TokenizerRequest(TypedDict):
-    model: str
-    messages: list[MessageParam]
-    tools: NotRequired[list[ToolParam]]
-    request_id: NotRequired[str]
-    user_id: NotRequired[str]
-
-
-class WebSearchRequest(TypedDict):
-    search_query: str
-    search_engine: str
-    count: NotRequired[int]
-    search_domain_filter: NotRequired[str]
-    search_recency_filter: NotRequired[str]
-    content_size: NotRequired[str]
-    request_id: NotRequired[str]
-    user_id: NotRequired[str]
 
 
 # ---------------------------------------------------------------- response side (pydantic)

@@ -5,11 +5,10 @@ that names the problem, and never reaches the network (spec §3, §3.5, §7, §8
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .catalog import ModelInfo, get_model_info
+from .catalog import ModelInfo, lookup_model
 from .errors import GLMInvalidRequestError
 from .types import ChatCompletionRequest
 
@@ -31,7 +30,6 @@ TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_RERANK_DOCUMENTS = 128
 MAX_RERANK_TEXT = 4_096
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
-_VISUAL_PARTS = frozenset(("image_url", "video_url", "file_url", "file"))
 _BUILTIN_TOOLS = frozenset(("web_search", "retrieval", "mcp"))
 
 
@@ -52,13 +50,14 @@ def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatC
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise _fail("'model' is required: a GLM model id such as 'glm-4.7'")
-    info = get_model_info(model)
-    _check_messages(body.get("messages"), info)
-    _check_sampling(body, info)
+    # The catalogue informs, never refuses (docs/wire-notes.md §9): an unknown id warns once and is sent.
+    lookup_model(model)
+    _check_messages(body.get("messages"))
+    _check_sampling(body)
     if "stop" in body:
         body["stop"] = _check_stop(body["stop"])
     if "tools" in body:
-        body["tools"] = _check_tools(body["tools"], info)
+        body["tools"] = _check_tools(body["tools"])
         if not body["tools"]:
             del body["tools"]
     choice = body.get("tool_choice")
@@ -84,18 +83,10 @@ def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatC
         value = body.get(key)
         if value is not None and not (isinstance(value, str) and low <= len(value) <= high):
             raise _fail(f"{key} must be a string of {low} to {high} characters")
-    if not info.known:
-        # The warnings module shows this once per call site, as users expect of a warning.
-        warnings.warn(
-            f"GLM model {model!r} is not in the catalogue; its capabilities are unknown, so it is sent "
-            "as given with conservative limits",
-            UserWarning,
-            stacklevel=4,
-        )
     return body  # type: ignore[return-value]
 
 
-def _check_messages(messages: Any, info: ModelInfo) -> None:
+def _check_messages(messages: Any) -> None:
     if not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)) or not messages:
         raise _fail("messages must be a non-empty list")
     roles = set()
@@ -115,26 +106,22 @@ def _check_messages(messages: Any, info: ModelInfo) -> None:
         elif isinstance(content, list):
             if role != "user":
                 raise _fail(f"messages[{position}]: only user messages may carry content parts; {role} needs text")
-            _check_parts(content, position, info)
+            _check_parts(content, position)
         elif not isinstance(content, str):
             raise _fail(f"messages[{position}] ({role}) content must be a string")
     if roles <= {"system"} or roles <= {"assistant"}:
         raise _fail("messages must not consist only of system or only of assistant messages (spec §3.1)")
 
 
-def _check_parts(parts: list[Any], position: int, info: ModelInfo) -> None:
+def _check_parts(parts: list[Any], position: int) -> None:
+    # Whether the model takes images is the server's call (a catalogue value, wire notes §9).
     for part in parts:
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind is None:
             raise _fail(f"messages[{position}] has a content part without a 'type'")
-        if kind in _VISUAL_PARTS and info.known and not info.vision:
-            raise _fail(
-                f"model {info.id!r} is text-only and cannot take {kind} content; use a vision model "
-                "such as 'glm-4.6v' or 'glm-4.5v'"
-            )
 
 
-def _check_sampling(body: dict[str, Any], info: ModelInfo) -> None:
+def _check_sampling(body: dict[str, Any]) -> None:
     temperature = body.get("temperature")
     if temperature is not None:
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 1:
@@ -147,9 +134,10 @@ def _check_sampling(body: dict[str, Any], info: ModelInfo) -> None:
         raise _fail(f"top_p must be between 0.01 and 1 for GLM, got {top_p!r}")
     max_tokens = body.get("max_tokens")
     if max_tokens is not None:
-        limit = info.max_output_tokens if info.known and info.max_output_tokens else MAX_TOKENS_LIMIT
+        # Only the documented range (wire notes §3.1); a model's own cap is the server's to enforce.
+        limit = MAX_TOKENS_LIMIT
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= limit:
-            raise _fail(f"max_tokens must be an integer from 1 to {limit} for {info.id!r}, got {max_tokens!r}")
+            raise _fail(f"max_tokens must be an integer from 1 to {limit}, got {max_tokens!r}")
 
 
 def _check_stop(stop: Any) -> list[str]:
@@ -161,13 +149,11 @@ def _check_stop(stop: Any) -> list[str]:
     return words
 
 
-def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
+def _check_tools(tools: Any) -> list[Any]:
     if not isinstance(tools, list):
         raise _fail("tools must be a list")
     if len(tools) > MAX_TOOLS:
         raise _fail(f"GLM accepts at most {MAX_TOOLS} tools, got {len(tools)}")
-    if tools and info.known and not info.tools:
-        raise _fail(f"model {info.id!r} does not support tool calling")
     checked = []
     for position, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, Mapping) else None

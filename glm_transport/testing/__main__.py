@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stream-usage", choices=("final", "separate"), default="final")
     parser.add_argument("--slow-seconds", type=float, default=5.0)
-    parser.add_argument("--fault-retry-after", type=float, default=1.0, help="Retry-After of random 429/503")
+    parser.add_argument(
+        "--fault-retry-after", type=float, default=None, help="Retry-After of random 429/503 (default: none, as GLM)"
+    )
     parser.add_argument("--inflight-limit", type=int, default=None, help="requests in flight per model (429/1302)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds every model request takes")
     return parser

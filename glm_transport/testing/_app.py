@@ -65,7 +65,7 @@ class Config:
     seed: int = 0
     stream_usage: str = "final"
     slow_seconds: float = 5.0
-    fault_retry_after: float = 1.0  # seconds the random 429/503 faults ask the client to wait
+    fault_retry_after: float | None = None  # Retry-After of the random 429/503 faults; None: no header
 
     def __post_init__(self) -> None:
         if self.stream_usage not in STREAM_USAGE:

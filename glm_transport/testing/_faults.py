@@ -60,9 +60,13 @@ def retry_after_headers(seconds: float) -> dict[str, str]:
     return headers
 
 
-def fault_replies(slow_seconds: float, streaming: bool, retry_after: float = 1.0) -> tuple[Reply, ...]:
-    """The random faults that apply to a request; the cut, malformed and stalled ones need a stream."""
-    wait = retry_after_headers(retry_after)
+def fault_replies(slow_seconds: float, streaming: bool, retry_after: float | None = None) -> tuple[Reply, ...]:
+    """The random faults that apply to a request; the cut, malformed and stalled ones need a stream.
+
+    The 429 and 503 carry ``Retry-After`` only when ``retry_after`` is given: GLM is not known to
+    send it (docs/wire-notes.md §6.4, §12.15).
+    """
+    wait = {} if retry_after is None else retry_after_headers(retry_after)
     common: tuple[Reply, ...] = (
         Reply.status(429, "1302", headers=wait),
         Reply.status(503, "500", "Service Unavailable", headers=wait),
@@ -82,7 +86,7 @@ def fault_replies(slow_seconds: float, streaming: bool, retry_after: float = 1.0
 class FaultPicker:
     """Picks a fault for ``rate`` of the requests, uniformly among those that apply."""
 
-    def __init__(self, rate: float, seed: int, slow_seconds: float, retry_after: float = 1.0) -> None:
+    def __init__(self, rate: float, seed: int, slow_seconds: float, retry_after: float | None = None) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
         self.rate = rate

@@ -38,7 +38,7 @@ WEB_RESULTS = 3
 class ToolCall:
     id: str
     name: str
-    arguments: str  # a JSON string, as on the wire (spec §4)
+    arguments: str  # a JSON string, as on the wire (docs/wire-notes.md §4)
     type: str = "function"
 
 
@@ -53,6 +53,13 @@ class Answer:
     cached_tokens: int = 0
     usage_override: dict[str, Any] | None = None
     chunks: int | None = None  # stream the content as exactly this many deltas
+
+    def content_filter(self) -> list[dict[str, Any]] | None:
+        """A ``sensitive`` finish carries the moderation verdict (docs/wire-notes.md §4): the
+        assistant's output was blocked; level 0 is the most severe of 0-3."""
+        if self.finish_reason != "sensitive":
+            return None
+        return [{"role": "assistant", "level": 1}]
 
     def usage(self) -> dict[str, Any]:
         if self.usage_override is not None:

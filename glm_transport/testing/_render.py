@@ -36,6 +36,8 @@ def completion(ans: Answer, meta: Meta) -> dict[str, Any]:
     }
     if ans.web_search is not None:
         body["web_search"] = list(ans.web_search)
+    if ans.content_filter() is not None:
+        body["content_filter"] = ans.content_filter()
     return body
 
 
@@ -81,6 +83,9 @@ def stream_chunks(
             out.append(chunk([{"index": 0, "delta": {"tool_calls": [_whole_call_stream(call, i)]}}]))
     finish = {"index": 0, "finish_reason": ans.finish_reason, "delta": {"role": "assistant", "content": ""}}
     last = chunk([finish])
+    if ans.content_filter() is not None:
+        # Next to the finish reason it explains, like usage (docs/wire-notes.md §4, §5.3).
+        last["content_filter"] = ans.content_filter()
     out.append(last)
     if separate_usage:
         # The glm-4.6 capture: usage in its own chunk with empty choices (Ex2 variant, C4).

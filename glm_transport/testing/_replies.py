@@ -58,7 +58,11 @@ class Reply:
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> StatusReply:
-        """An HTTP error with GLM's body; ``headers=None`` means ``Retry-After: 1`` on 429/503."""
+        """An HTTP error with GLM's body; ``headers`` are sent as given (none by default).
+
+        No source shows GLM sending ``Retry-After`` (docs/wire-notes.md §6.4, §12.15), so a 429 or
+        503 carries one only when a test passes it, e.g. ``headers={"Retry-After": "0"}``.
+        """
         return StatusReply(
             status_code=status,
             code=str(code),
@@ -96,7 +100,7 @@ class Reply:
     def http200_error(
         code: str = "1305", message: str = "The service may be temporarily overloaded"
     ) -> Http200ErrorReply:
-        """A plain JSON error envelope with HTTP 200 on a streaming call (spec §5.5, C2)."""
+        """A plain JSON error envelope with HTTP 200 on a streaming call (docs/wire-notes.md §5.5)."""
         return Http200ErrorReply(code=str(code), message=message)
 
     @staticmethod
@@ -197,14 +201,13 @@ class StatusReply(Reply):
     status_code: int = 429
     code: str = "1302"
     message: str = ""  # "" means GLM's text for the code
-    headers: dict[str, str] | None = None  # None means Retry-After: 1 on 429 and 503
+    headers: dict[str, str] | None = None  # None means no extra headers (GLM sends no Retry-After)
 
     def __post_init__(self) -> None:
         if not self.message:
             object.__setattr__(self, "message", default_message(self.code))
         if self.headers is None:
-            retry = {"Retry-After": "1"} if self.status_code in (429, 503) else {}
-            object.__setattr__(self, "headers", retry)
+            object.__setattr__(self, "headers", {})
 
 
 @dataclass(frozen=True)

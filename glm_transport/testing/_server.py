@@ -274,7 +274,7 @@ class LocalGLMServer:
         seed: int = 0,
         stream_usage: str = "final",
         slow_seconds: float = 5.0,
-        fault_retry_after: float = 1.0,
+        fault_retry_after: float | None = None,
         inflight_limit: int | Mapping[str, int] | None = None,
         latency: float = 0.0,
     ) -> None:

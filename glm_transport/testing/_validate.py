@@ -1,7 +1,9 @@
-"""Request validation as the real API does it (spec §3), raising ``ApiError`` (HTTP 400).
+"""Request validation as the real API does it (docs/wire-notes.md §3), raising ``ApiError`` (HTTP 400).
 
 Unknown fields are ignored, and explicit ``null`` is accepted for every optional field: the
 official SDK sends ``"thinking": null`` and ``"response_format": null`` on every call (§3.1).
+Per-model limits (§3.4, §9: output cap, tools, JSON mode, image and video counts) come from the
+server's own catalogue and are checked only where the wire notes state them.
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ def validate_chat(body: Mapping[str, Any]) -> str:
     model = require_model(body)
     if not _catalog.is_chat(model):
         raise ApiError(400, "1212", f"Model {model} does not support chat/completions.")
-    validate_messages(body.get("messages"), model)
+    messages = validate_messages(body.get("messages"), model)
     _check_sampling(body)
     _check_tools(body)
     _check_switches(body)
+    _check_model_limits(body, messages, model)
     return model
 
 
@@ -178,9 +181,11 @@ def _check_sampling(body: Mapping[str, Any]) -> None:
     for name in ("stream", "do_sample", "tool_stream"):
         if body.get(name) is not None and not isinstance(body.get(name), bool):
             raise invalid(name, "must be a boolean")
-    for name in ("request_id", "user_id"):
-        if body.get(name) is not None and not isinstance(body.get(name), str):
-            raise invalid(name, "must be a string")
+    # Lengths from docs/wire-notes.md §3.1: request_id 6-64 (Z.ai), user_id 6-128 characters.
+    for name, low, high in (("request_id", 6, 64), ("user_id", 6, 128)):
+        value = body.get(name)
+        if value is not None and not (isinstance(value, str) and low <= len(value) <= high):
+            raise invalid(name, f"must be a string of {low} to {high} characters")
 
 
 def _check_tools(body: Mapping[str, Any]) -> None:
@@ -237,3 +242,52 @@ def _check_switches(body: Mapping[str, Any]) -> None:
             raise invalid("thinking.clear_thinking", "must be a boolean")
     if body.get("tool_stream") and not body.get("stream"):
         raise invalid("tool_stream", "requires stream=true")
+
+
+def _check_model_limits(body: Mapping[str, Any], messages: list[dict[str, Any]], model: str) -> None:
+    """What this model refuses although the request is well formed (wire notes §3.4, §9)."""
+    lim = _catalog.limits(model)
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and max_tokens > lim.max_output:
+        raise invalid("max_tokens", f"must be between 1 and {lim.max_output} for model {model}")
+    if lim.tools is False:
+        if body.get("tools"):
+            raise unsupported(model, "tools")
+        if any(m.get("role") == "tool" for m in messages):
+            raise unsupported(model, "tool messages")
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in lim.efforts:
+        raise invalid("reasoning_effort", f"must be one of {', '.join(lim.efforts)} for model {model}")
+    fmt = body.get("response_format")
+    if lim.json_mode is False and isinstance(fmt, Mapping) and fmt.get("type") == "json_object":
+        raise unsupported(model, "response_format json_object")
+    _check_media(messages, model, lim)
+
+
+def _check_media(messages: list[dict[str, Any]], model: str, lim: _catalog.Limits) -> None:
+    parts = [
+        part
+        for m in messages
+        if m.get("role") == "user" and isinstance(m.get("content"), list)
+        for part in m["content"]
+        if isinstance(part, Mapping)
+    ]
+    kinds = [part.get("type") for part in parts]
+    images, videos = kinds.count("image_url"), kinds.count("video_url")
+    if lim.images is not None and images > lim.images:
+        raise invalid("messages", f"model {model} accepts at most {lim.images} image(s) per request")
+    if lim.videos is not None and videos > lim.videos:
+        raise invalid("messages", f"model {model} accepts at most {lim.videos} video(s) per request")
+    if "file_url" in kinds and (images or videos):
+        raise invalid("messages", "file_url cannot be combined with image_url or video_url")
+    for m in messages if lim.video_first else ():
+        content = m.get("content")
+        if not isinstance(content, list):
+            continue
+        if any(p.get("type") == "video_url" for p in content) and content[0].get("type") != "video_url":
+            raise invalid("messages", f"model {model} needs the video_url part first")
+    if not lim.base64_images:
+        for part in parts:
+            url = part.get("image_url", {}).get("url") if part.get("type") == "image_url" else None
+            if isinstance(url, str) and not url.startswith(("http://", "https://")):
+                raise invalid("image_url.url", f"model {model} accepts image URLs only, not base64")

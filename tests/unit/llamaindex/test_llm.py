@@ -646,7 +646,8 @@ def test_metadata_follows_model_and_max_tokens() -> None:
     assert llm.metadata.context_window == 64_000
 
 
-def test_unknown_model_ids_work(make_llm: Callable[..., GLM], glm_server: LocalGLMServer) -> None:
-    with pytest.warns(UserWarning, match="not in the catalogue"):
-        response = make_llm(model="glm-9-preview").chat([user("hi")])
-    assert response.message.content == "Hello! You said: hi"
+def test_unknown_model_ids_are_sent_with_a_warning(make_llm: Callable[..., GLM], glm_server: LocalGLMServer) -> None:
+    # The catalogue informs, never refuses: the id is sent, and GLM's own 1211 answers it.
+    with pytest.warns(UserWarning, match="not in the catalogue"), pytest.raises(GLMBadRequestError, match="1211"):
+        make_llm(model="glm-9-preview-llamaindex").chat([user("hi")])
+    assert glm_server.requests[-1].json["model"] == "glm-9-preview-llamaindex"

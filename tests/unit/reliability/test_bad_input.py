@@ -3,8 +3,9 @@ the problem, raised before any request (the server records none) wherever the cl
 
 Two rows do reach the API, on purpose: a text over the embedding model's token limit (only the
 API counts its tokens) is refused with one 400 and not retried, and an answer of the wrong shape
-from a proxy in between is a typed ``GLMResponseValidationError``. An unknown model id is sent,
-with a warning that its capabilities are unknown.
+from a proxy in between is a typed ``GLMResponseValidationError``. An unknown model id is sent
+(the catalogue informs, never refuses) and GLM's own 1211 comes back; an image to a text-only
+model is likewise the server's to refuse (docs/wire-notes.md §9).
 """
 
 from __future__ import annotations
@@ -172,8 +173,9 @@ CASES = [
         "image sent to a text-only model",
         "transport",
         lambda e: e.chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": IMAGE}}]}]),
-        GLMInvalidRequestError,
-        TEXT_ONLY,
+        GLMBadRequestError,
+        "does not support image_url input",
+        1,
     ),
     Case(
         "image sent to a text-only model",
@@ -313,11 +315,11 @@ CASES = [
         )
     ),
     *(
-        Case("unknown model id", target, call, None, "'glm-9-preview' is not in the catalogue", 1)
+        Case("unknown model id", target, call, GLMBadRequestError, "Unknown Model", 1)
         for target, call in (
-            ("transport", lambda e: e.chat(model="glm-9-preview")),
-            ("ChatGLM", lambda e: e.lc(model="glm-9-preview")),
-            ("GLM", lambda e: e.li(model="glm-9-preview").message.content),
+            ("transport", lambda e: e.chat(model="glm-9-preview-t")),
+            ("ChatGLM", lambda e: e.lc(model="glm-9-preview-lc")),
+            ("GLM", lambda e: e.li(model="glm-9-preview-li").message.content),
         )
     ),
     # ---- a proxy in between answering 200 with something else

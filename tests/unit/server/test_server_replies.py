@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from glm_transport.testing import LocalGLMServer, RawReply, Reply
+from glm_transport.testing import LocalGLMServer, RawReply, Reply, StatusReply
+from glm_transport.testing._faults import fault_replies
 
 from .helpers import chat, fixture_text, function_tool, new_client, request, sse_chunks, sse_data, streamed_text
 
@@ -38,7 +39,7 @@ def test_replies_round_trip_through_json(reply: Reply) -> None:
 
 def test_from_json_accepts_status_and_rejects_unknowns() -> None:
     assert Reply.from_json({"kind": "status", "status": 503, "code": "500"}) == Reply.status(503, "500")
-    assert Reply.status(503).headers == {"Retry-After": "1"}
+    assert Reply.status(503).headers == {}  # GLM is not known to send Retry-After (wire notes §6.4)
     assert Reply.from_json({"kind": "status", "status": 400, "code": "1214"}).to_json() == {
         "kind": "status",
         "status_code": 400,
@@ -58,7 +59,7 @@ def test_status_reply(glm_server: LocalGLMServer, client: httpx.Client) -> None:
     glm_server.enqueue(Reply.status(429), Reply.status(500, "1234", "boom"), Reply.status(400, "1214"))
     first = client.post("/chat/completions", json=chat())
     assert first.status_code == 429
-    assert first.headers["retry-after"] == "1"
+    assert "retry-after" not in first.headers
     assert first.json()["error"]["code"] == "1302"
     second = client.post("/embeddings", json={})
     assert (second.status_code, second.json()) == (500, {"error": {"code": "1234", "message": "boom"}})
@@ -279,3 +280,37 @@ def test_random_faults_are_seeded_and_cover_every_kind() -> None:
 
 def test_fault_rate_zero_never_faults(client: httpx.Client) -> None:
     assert {outcome(client, chat(stream=True)) for _ in range(10)} == {"ok"}
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_sent_only_when_a_test_asks(
+    glm_server: LocalGLMServer, client: httpx.Client, status: int
+) -> None:
+    glm_server.enqueue(Reply.status(status), Reply.status(status, headers={"Retry-After": "0"}))
+    plain, asked = (client.post("/chat/completions", json=chat()) for _ in range(2))
+    assert plain.status_code == asked.status_code == status
+    assert "retry-after" not in plain.headers
+    assert asked.headers["retry-after"] == "0"
+
+
+def test_random_faults_carry_no_retry_after_unless_configured() -> None:
+    for streaming in (False, True):
+        statuses = [r for r in fault_replies(1.0, streaming) if isinstance(r, StatusReply)]
+        assert statuses and all(r.headers == {} for r in statuses)
+    asked = [r for r in fault_replies(1.0, False, retry_after=2.0) if isinstance(r, StatusReply)]
+    assert all(r.headers == {"Retry-After": "2"} for r in asked)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_sensitive_finish_carries_content_filter(
+    glm_server: LocalGLMServer, client: httpx.Client, stream: bool
+) -> None:
+    glm_server.enqueue(Reply.finish("sensitive", content="partial"), Reply.finish("length"))
+    blocked, cut = (client.post("/chat/completions", json=chat(stream=stream)) for _ in range(2))
+    if stream:
+        blocked_last, cut_last = sse_chunks(blocked.content)[-1], sse_chunks(cut.content)[-1]
+    else:
+        blocked_last, cut_last = blocked.json(), cut.json()
+    assert blocked_last["choices"][0]["finish_reason"] == "sensitive"
+    assert blocked_last["content_filter"] == [{"role": "assistant", "level": 1}]
+    assert "content_filter" not in cut_last

@@ -1,4 +1,4 @@
-"""Request validation (spec §3): each bad request gets HTTP 400 with GLM's code and the field named."""
+"""Request validation (docs/wire-notes.md §3, §9): a bad request gets HTTP 400, GLM's code, the field named."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from .helpers import chat, function_tool
 
 USER = {"role": "user", "content": "Hi"}
 IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+B64_IMAGE = {"type": "image_url", "image_url": {"url": "iVBORw0KGgo="}}
+VIDEO = {"type": "video_url", "video_url": {"url": "https://example.com/cat.mp4"}}
+FILE = {"type": "file_url", "file_url": {"url": "https://example.com/cat.pdf"}}
+TEXT = {"type": "text", "text": "What is this?"}
+WEB = {"type": "web_search", "web_search": {"search_engine": "search_std"}}
+
+
+def user_parts(*parts: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "user", "content": list(parts)}
 
 
 def with_messages(*messages: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -64,6 +73,35 @@ BAD: list[tuple[str, Any, str, str]] = [
     ("thinking auto", chat(thinking={"type": "auto"}), "1214", "thinking"),
     ("tool_stream without stream", chat(tool_stream=True), "1214", "tool_stream"),
     ("stream not bool", chat(stream="yes"), "1214", "stream"),
+    # Any id the wire notes do not list is unknown to GLM, even one that looks like a GLM id.
+    ("a glm- id not in the notes", chat(model="glm-9-future"), "1211", "glm-9-future"),
+    ("a dated id not in the notes", chat(model="glm-4.5-air-0711"), "1211", "glm-4.5-air-0711"),
+    # Per-model limits (wire notes §3.4, §9).
+    ("max_tokens over glm-4-plus's 4K", chat(model="glm-4-plus", max_tokens=4097), "1214", "4096"),
+    ("max_tokens over glm-4.5's 96K", chat(model="glm-4.5", max_tokens=98305), "1214", "98304"),
+    ("max_tokens over glm-4.6v's 32K", chat(model="glm-4.6v", max_tokens=32769), "1214", "32768"),
+    ("max_tokens over the flash 0414 16K", chat(model="glm-4-flash-250414", max_tokens=16385), "1214", "16384"),
+    ("tools on glm-4.5v", chat(model="glm-4.5v", tools=[function_tool("f")]), "1210", "tools"),
+    ("web search on glm-4v-flash", chat(model="glm-4v-flash", tools=[WEB]), "1210", "tools"),
+    ("json mode on glm-4.6v", chat(model="glm-4.6v", response_format={"type": "json_object"}), "1210", "json"),
+    ("json mode on glm-4.5v", chat(model="glm-4.5v", response_format={"type": "json_object"}), "1210", "json"),
+    ("two images on glm-4v-flash", with_messages(user_parts(IMAGE, IMAGE), model="glm-4v-flash"), "1214", "1 image"),
+    ("base64 on glm-4v-flash", with_messages(user_parts(B64_IMAGE), model="glm-4v-flash"), "1214", "base64"),
+    ("six images on glm-4v-plus", with_messages(user_parts(*[IMAGE] * 6), model="glm-4v-plus-0111"), "1214", "5"),
+    ("51 images on glm-4.6v", with_messages(user_parts(*[IMAGE] * 51), model="glm-4.6v"), "1214", "50"),
+    ("two videos on glm-4.5v", with_messages(user_parts(VIDEO, VIDEO), model="glm-4.5v"), "1214", "video"),
+    (
+        "video not first on glm-4v-plus",
+        with_messages(user_parts(TEXT, VIDEO), model="glm-4v-plus-0111"),
+        "1214",
+        "first",
+    ),
+    ("reasoning_effort not in the enum", chat(model="glm-5.2", reasoning_effort="extreme"), "1214", "reasoning_effort"),
+    ("reasoning_effort medium on glm-5.3", chat(model="glm-5.3", reasoning_effort="medium"), "1214", "low, high, max"),
+    ("request_id too short", chat(request_id="abc"), "1214", "request_id"),
+    ("request_id too long", chat(request_id="r" * 65), "1214", "request_id"),
+    ("user_id too short", chat(user_id="u1"), "1214", "user_id"),
+    ("file_url with an image", with_messages(user_parts(FILE, IMAGE), model="glm-4.6v"), "1214", "file_url"),
 ]
 
 
@@ -93,8 +131,22 @@ GOOD: list[tuple[str, dict[str, Any]]] = [
         "image to a vision model",
         with_messages({"role": "user", "content": [IMAGE, {"type": "text", "text": "What?"}]}, model="glm-4.6v"),
     ),
-    ("any glm- model id", chat(model="glm-9-future")),
     ("coding-plan model", chat(model="glm-4.5-air")),
+    ("ids copied from the docs", chat(model="glm-4")),
+    ("the 0520 snapshot", chat(model="glm-4-0520")),
+    ("z1 flashx", chat(model="glm-z1-flashx")),
+    ("4.1v thinking flashx", chat(model="glm-4.1v-thinking-flashx")),
+    ("16K on the free flash", chat(model="glm-4-flash-250414", max_tokens=16384)),
+    ("8K on the free flash", chat(model="glm-4-flash-250414", max_tokens=8192)),
+    ("128K on glm-4.7", chat(model="glm-4.7", max_tokens=131072)),
+    ("tools on glm-4.6v", chat(model="glm-4.6v", tools=[function_tool("f")])),
+    ("one URL image on glm-4v-flash", with_messages(user_parts(IMAGE, TEXT), model="glm-4v-flash")),
+    ("base64 on glm-4.6v", with_messages(user_parts(B64_IMAGE), model="glm-4.6v")),
+    ("50 images on glm-4.6v", with_messages(user_parts(*[IMAGE] * 50), model="glm-4.6v")),
+    ("video first on glm-4v-plus", with_messages(user_parts(VIDEO, TEXT), model="glm-4v-plus-0111")),
+    ("reasoning_effort minimal on glm-5.2", chat(model="glm-5.2", reasoning_effort="minimal")),
+    ("reasoning_effort low on glm-5.3-flash", chat(model="glm-5.3-flash", reasoning_effort="low")),
+    ("json mode where the notes do not say", chat(model="glm-5.3-flash", response_format={"type": "json_object"})),
     (
         "assistant with null content",
         with_messages(
