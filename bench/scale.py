@@ -39,6 +39,7 @@ from typing import Any
 from bench._common import API_KEY, control, local_server
 from glm_transport import AsyncGLMClient, GLMClient, RetryPolicy
 from glm_transport.governor import reset_governors
+from glm_transport.types import ChatCompletion
 
 MODEL = "glm-4-plus"
 FAILED: list[str] = []
@@ -221,7 +222,7 @@ def batch_child(argv: list[str]) -> None:
     if job.state.endpoint == "/v4/chat/completions":
         for i, result in enumerate(job.results()):
             total += 1
-            in_order += not isinstance(result, Exception) and f"Q{i:06d}" in result.message.text
+            in_order += isinstance(result, ChatCompletion) and f"Q{i:06d}" in result.message.text
     else:
         for total, _vector in enumerate(job.vectors(), 1):  # noqa: B007 - counted, not kept
             pass

@@ -7,10 +7,12 @@ nor lose a slot. Neither stdlib semaphore does any of the three. The design: one
 the counters; a release hands its slot straight to the oldest waiter (no thundering herd) and wakes it
 with ``Event.set`` (a thread) or ``loop.call_soon_threadsafe`` (a coroutine).
 
-The window follows TCP's congestion control (AIMD): an optional slow start (+1 per success) until the
-first overload, then +1/window per success and a multiplicative cut on an overload (GLM's 1302, wire
-notes §13.7). Overloads of requests sent before the last cut do not cut again, so one burst of 1302s
-halves the window once, not once per error.
+The window is AIMD-like, tuned to a limit that is a fixed count rather than a congestion signal: an
+optional slow start (x1.5 per round trip) until the first overload (GLM's 1302, wire notes §13.7); then
+the window drops to one below the in-flight count that drew it, and only if it is overloaded again at or
+below that level (the limit fell, e.g. GLM's peak-time throttling) does it cut to 0.7x. It then probes
+upward slowly, one slot per four windows of successes. Overloads of requests sent before the last cut
+do not cut again, so one burst of 1302s moves the window once.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from dataclasses import dataclass
 
 __all__ = ["Limiter", "LimiterStats"]
 
-BETA = 0.7  # the cut: new window = BETA x the in-flight count that drew the overload
+BETA = 0.7  # the cut when the limit fell: new window = BETA x the in-flight count that drew the overload
 MIN_WINDOW = 1.0
+SLOW_START_GAIN = 0.5  # per success before the first overload: x1.5 per round trip
+PROBE = 4  # after an overload, one more slot per PROBE windows of successes
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,14 @@ class Limiter:
         self._in_flight = 0
         self._sequence = 0  # admissions so far; a ticket is the sequence number at admission
         self._cut_at = 0  # the sequence number of the last cut
+        self._known = 0.0  # the window set by the last cut: believed to be under the limit
         self._overloads = 0
 
     # ---- admission -------------------------------------------------------------------
     def _limit(self) -> float:
-        return self._window if self.ceiling is None else min(self._window, self.ceiling)
+        # Whole slots only: a window of 4.6 admits 4 (admitting 5 would probe above it every time).
+        window = self._window if math.isinf(self._window) else math.floor(self._window)
+        return window if self.ceiling is None else min(window, self.ceiling)
 
     def _admit_locked(self) -> int:
         self._in_flight += 1
@@ -152,11 +159,11 @@ class Limiter:
         self._wake(woken)
 
     def on_success(self) -> None:
-        """A request came back without an overload: widen the window."""
+        """A request came back without an overload: widen the window (slowly once an overload was seen)."""
         with self._lock:
             if math.isinf(self._window):
                 return
-            self._window += 1.0 if self._slow_start else 1.0 / self._window
+            self._window += SLOW_START_GAIN if self._slow_start else 1.0 / (PROBE * self._window)
             if self.ceiling is not None:
                 self._window = min(self._window, float(self.ceiling))
             woken = self._grant_locked()
@@ -169,8 +176,12 @@ class Limiter:
             self._slow_start = False
             if ticket <= self._cut_at:
                 return  # sent before the last cut: that cut already accounts for it
-            base = min(self._limit(), float(max(in_flight_at_send, 1)))
-            self._window = max(MIN_WINDOW, math.floor(base * BETA))
+            level = min(self._limit(), float(max(in_flight_at_send, 1)))
+            if level - 1 < self._known:  # over again at or below the level believed safe: the limit fell
+                self._window = max(MIN_WINDOW, math.floor(level * BETA))
+            else:  # the first overload at this level: the limit is just below it
+                self._window = max(MIN_WINDOW, level - 1)
+            self._known = self._window
             self._cut_at = self._sequence
 
     def _wake(self, waiters: list[_Waiter]) -> None:

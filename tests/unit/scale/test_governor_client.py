@@ -168,3 +168,14 @@ def test_the_tier_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 def test_bad_settings_are_refused_naming_the_argument(kwargs: dict[str, object], names: str) -> None:
     with pytest.raises(GLMConfigurationError, match=names.replace("[", r"\[")):
         GLMClient(api_key="k", **kwargs)  # type: ignore[arg-type]
+
+
+def test_adaptive_mode_starts_small_and_settles_near_an_unknown_limit(mode: str, limited_server: Make) -> None:
+    unguarded = limited_server(inflight_limit=4, latency=0.02)
+    run_chats(mode, unguarded, 40, concurrency_tier="off")
+    server = limited_server(inflight_limit=4, latency=0.02)
+    results = run_chats(mode, server, 40, concurrency_tier="adaptive")
+    assert all(not isinstance(r, Exception) for r in results)
+    (stats,) = governor_stats().values()
+    assert server.inflight.rejected * 3 < unguarded.inflight.rejected
+    assert stats.overloads == server.inflight.rejected

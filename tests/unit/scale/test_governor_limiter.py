@@ -106,7 +106,7 @@ def test_threads_and_two_event_loops_share_one_budget() -> None:
     assert limiter.stats().admitted == 3 * 20 + 2 * 3 * 20
 
 
-def test_an_overload_cuts_the_window_once_per_burst() -> None:
+def test_an_overload_sets_the_window_just_under_its_level_once_per_burst() -> None:
     limiter = Limiter(None)
     tickets = [limiter.try_acquire() for _ in range(10)]
     assert None not in tickets
@@ -114,25 +114,41 @@ def test_an_overload_cuts_the_window_once_per_burst() -> None:
         assert ticket is not None
         limiter.on_overload(ticket, 10)
     stats = limiter.stats()
-    assert stats.limit == 7  # 0.7 x the 10 in flight, not 0.7^10
+    assert stats.limit == 9  # one under the 10 in flight, once, not once per error
     assert stats.overloads == 10
 
 
-def test_after_a_cut_the_window_grows_back_by_about_one_per_window_of_successes() -> None:
+def test_a_second_overload_under_the_level_believed_safe_cuts_multiplicatively() -> None:
+    limiter = Limiter(None)
+    first = [limiter.try_acquire() for _ in range(10)]
+    assert first[0] is not None
+    limiter.on_overload(first[0], 10)
+    for _ in first:
+        limiter.release()
+    second = limiter.try_acquire()
+    assert second is not None
+    limiter.on_overload(second, 9)
+    assert limiter.stats().limit == 6  # 0.7 x 9: the limit fell (peak-time throttling)
+
+
+def test_after_a_cut_the_window_probes_upward_by_one_per_four_windows_of_successes() -> None:
     limiter = Limiter(None)
     ticket = limiter.try_acquire()
     assert ticket is not None
-    limiter.on_overload(ticket, 10)
-    for _ in range(8):
+    limiter.on_overload(ticket, 9)
+    for _ in range(4 * 8 - 1):
         limiter.on_success()
     assert limiter.stats().limit == 8
+    for _ in range(4):
+        limiter.on_success()
+    assert limiter.stats().limit == 9
 
 
-def test_slow_start_doubles_until_the_first_overload_and_stops_at_the_ceiling() -> None:
+def test_slow_start_grows_by_half_per_success_until_the_first_overload_and_stops_at_the_ceiling() -> None:
     limiter = Limiter(20, initial=4, slow_start=True)
     for _ in range(4):
         limiter.on_success()
-    assert limiter.stats().limit == 8
+    assert limiter.stats().limit == 6
     for _ in range(40):
         limiter.on_success()
     assert limiter.stats().limit == 20
