@@ -192,7 +192,11 @@ def model_of(request: httpx.Request, endpoint: str) -> str | None:
     content = request.content
     if not content.startswith(b"{"):
         return None
-    model = json.loads(content).get("model")
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    model = data.get("model") if isinstance(data, dict) else None
     return model if isinstance(model, str) else None
 
 

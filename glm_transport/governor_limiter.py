@@ -11,8 +11,9 @@ The window is AIMD-like, tuned to a limit that is a fixed count rather than a co
 optional slow start (x1.5 per round trip) until the first overload (GLM's 1302, wire notes §13.7); then
 the window drops to one below the in-flight count that drew it, and only if it is overloaded again at or
 below that level (the limit fell, e.g. GLM's peak-time throttling) does it cut to 0.7x. It then probes
-upward slowly, one slot per four windows of successes. Overloads of requests sent before the last cut
-do not cut again, so one burst of 1302s moves the window once.
+upward slowly, one slot per four windows of successes. Each further overload of a request sent before
+the last cut proves one more request over the limit and takes one slot off, so a burst of 450 1302s from
+500 requests in flight leaves the window at 50, not at 0.7^450.
 """
 
 from __future__ import annotations
@@ -175,7 +176,10 @@ class Limiter:
             self._overloads += 1
             self._slow_start = False
             if ticket <= self._cut_at:
-                return  # sent before the last cut: that cut already accounts for it
+                # Sent before the last cut, in the same burst: one more request was over the limit.
+                self._window = max(MIN_WINDOW, self._window - 1)
+                self._known = min(self._known, self._window)
+                return
             level = min(self._limit(), float(max(in_flight_at_send, 1)))
             if level - 1 < self._known:  # over again at or below the level believed safe: the limit fell
                 self._window = max(MIN_WINDOW, math.floor(level * BETA))

@@ -36,7 +36,8 @@ def test_without_a_known_limit_the_first_1302s_set_the_window_and_everything_com
     assert all(not isinstance(r, Exception) for r in results)
     (stats,) = governor_stats().values()
     assert stats.overloads == server.inflight.rejected > 0
-    assert stats.limit is not None and stats.limit <= 4
+    assert stats.limit is not None
+    assert stats.limit <= 4
     assert stats.in_flight == 0 and stats.queued == 0
 
 
