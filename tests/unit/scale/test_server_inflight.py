@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from glm_transport.testing._errors import ApiError
 from glm_transport.testing import LocalGLMServer
+from glm_transport.testing._errors import ApiError
 from glm_transport.testing._inflight import InFlight
 
 
