@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Limiter", "LimiterStats"]
@@ -30,6 +32,7 @@ BETA = 0.7  # the cut when the limit fell: new window = BETA x the in-flight cou
 MIN_WINDOW = 1.0
 SLOW_START_GAIN = 0.5  # per success before the first overload: x1.5 per round trip
 PROBE = 4  # after an overload, one more slot per PROBE windows of successes
+FORGET_AFTER = 60.0  # seconds without an overload after which the window starts over
 
 
 @dataclass(frozen=True)
@@ -69,13 +72,23 @@ class Limiter:
         slow_start: grow the window by one per success until the first overload.
     """
 
-    def __init__(self, ceiling: int | None = None, *, initial: int | None = None, slow_start: bool = False) -> None:
+    def __init__(
+        self,
+        ceiling: int | None = None,
+        *,
+        initial: int | None = None,
+        slow_start: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if ceiling is not None and ceiling < 1:
             raise ValueError(f"a concurrency limit must be >= 1, got {ceiling}")
         self.ceiling = ceiling
         start = initial if initial is not None else ceiling
         self._window: float = math.inf if start is None else float(min(start, ceiling or start))
         self._slow_start = slow_start
+        self._adaptive = slow_start
+        self._clock = clock
+        self._last_overload: float | None = None
         self._lock = threading.Lock()
         self._waiters: deque[_Waiter] = deque()
         self._in_flight = 0
@@ -98,6 +111,7 @@ class Limiter:
     def try_acquire(self) -> int | None:
         """A ticket if a slot is free and nobody queues before us, else ``None``."""
         with self._lock:
+            self._forget_locked()
             if not self._waiters and self._in_flight < self._limit():
                 return self._admit_locked()
             return None
@@ -137,6 +151,7 @@ class Limiter:
     def _enqueue(self, loop: asyncio.AbstractEventLoop | None) -> _Waiter | int:
         """Queue a waiter; a ticket instead when a slot freed up meanwhile and was taken at once."""
         with self._lock:
+            self._forget_locked()
             if not self._waiters and self._in_flight < self._limit():
                 return self._admit_locked()
             waiter = _Waiter(loop)
@@ -156,6 +171,7 @@ class Limiter:
         """Give a slot back (``ticket`` is unused here; fleet limiters need it); the oldest waiter gets it."""
         with self._lock:
             self._in_flight -= 1
+            self._forget_locked()
             woken = self._grant_locked()
         self._wake(woken)
 
@@ -175,6 +191,7 @@ class Limiter:
         with self._lock:
             self._overloads += 1
             self._slow_start = False
+            self._last_overload = self._clock()
             if ticket <= self._cut_at:
                 # Sent before the last cut, in the same burst: one more request was over the limit.
                 self._window = max(MIN_WINDOW, self._window - 1)
@@ -187,6 +204,18 @@ class Limiter:
                 self._window = max(MIN_WINDOW, level - 1)
             self._known = self._window
             self._cut_at = self._sequence
+
+    def _forget_locked(self) -> None:
+        """A minute without a 1302: whatever throttled us (a peak, a neighbour) has passed; start over
+        (no limit, the ceiling, or a slow start from the current window), so one 1302 at a quiet moment
+        does not hold an account at one request in flight for thousands of requests."""
+        if self._last_overload is None or self._clock() - self._last_overload < FORGET_AFTER:
+            return
+        self._last_overload, self._known = None, 0.0
+        if self._adaptive:
+            self._slow_start = True
+        else:
+            self._window = math.inf if self.ceiling is None else float(self.ceiling)
 
     def _wake(self, waiters: list[_Waiter]) -> None:
         for waiter in waiters:

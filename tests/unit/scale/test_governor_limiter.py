@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,28 @@ def test_stats_show_the_queue_and_the_limit() -> None:
     limiter.release()
     thread.join(5)
     assert limiter.stats().queued == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "after"),
+    [
+        (lambda clock: Limiter(None, clock=clock), None),
+        (lambda clock: Limiter(30, clock=clock), 30),
+        (lambda clock: Limiter(None, initial=4, slow_start=True, clock=clock), 2),
+    ],
+)
+def test_a_minute_without_an_overload_starts_the_window_over(make: Any, after: int | None) -> None:
+    now = [0.0]
+    limiter = make(lambda: now[0])
+    tickets = [limiter.try_acquire() for _ in range(3)]
+    assert tickets[-1] is not None
+    limiter.on_overload(tickets[-1], 3)
+    assert limiter.stats().limit == 2
+    for _ in tickets:
+        limiter.release()
+    now[0] = 59.0
+    assert limiter.try_acquire() is not None
+    assert limiter.stats().limit == 2
+    now[0] = 61.0
+    limiter.release()
+    assert limiter.stats().limit == after  # no limit, the ceiling, or a slow start from where it was
