@@ -127,7 +127,10 @@ class BatchStore:
             if start:
                 batch.data["status"] = "in_progress"  # claimed: one poller validates
         if start:
-            self._validate_and_start(batch)
+            return self._validate_and_start(batch)  # this poll sees in_progress (or failed), never later
+        return self._snapshot(batch)
+
+    def _snapshot(self, batch: Batch) -> dict[str, Any]:
         with self._lock:
             snapshot: dict[str, Any] = json.loads(json.dumps(batch.data))
         return snapshot
@@ -169,7 +172,7 @@ class BatchStore:
         return batch
 
     # ---- validation and the worker ---------------------------------------------------
-    def _validate_and_start(self, batch: Batch) -> None:
+    def _validate_and_start(self, batch: Batch) -> dict[str, Any]:
         stored = self.files.get(batch.data["input_file_id"])
         endpoint = batch.data["endpoint"]
         problem, total = _check_file(stored.path, endpoint)
@@ -177,9 +180,13 @@ class BatchStore:
         with self._lock:
             if problem is not None:
                 batch.data.update(status="failed", failed_at=now, errors={"object": "list", "data": [problem]})
-                return
-            batch.data.update(in_progress_at=now, request_counts={"total": total, "completed": 0, "failed": 0})
-        threading.Thread(target=self._run, args=(batch, stored.path), daemon=True, name="glm-local-batch").start()
+            else:
+                batch.data.update(in_progress_at=now, request_counts={"total": total, "completed": 0, "failed": 0})
+        snapshot = self._snapshot(batch)
+        if problem is None:
+            worker = threading.Thread(target=self._run, args=(batch, stored.path), daemon=True, name="glm-local-batch")
+            worker.start()
+        return snapshot
 
     def _run(self, batch: Batch, path: str) -> None:
         endpoint, batch_id = batch.data["endpoint"], batch.data["id"]

@@ -112,8 +112,11 @@ def test_a_task_cancelled_while_queued_frees_its_place(limited_server: Make) -> 
         async with AsyncGLMClient(**client_kwargs(server, concurrency_limits={"glm-4-plus": 1})) as client:
             first = asyncio.ensure_future(client.chat(CHAT))
             queued = asyncio.ensure_future(client.chat(CHAT))
-            await asyncio.sleep(0.05)
             assert client.governor is not None
+            for _ in range(1000):  # until the second call waits for the slot the first one holds
+                await asyncio.sleep(0.005)
+                if client.governor.stats("glm-4-plus").queued:
+                    break
             waiting = client.governor.stats("glm-4-plus").queued
             queued.cancel()
             await asyncio.gather(queued, return_exceptions=True)

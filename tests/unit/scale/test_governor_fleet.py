@@ -86,10 +86,10 @@ def test_a_killed_holder_frees_its_slot_when_its_lease_ends(redis_url: str) -> N
 
 
 def test_a_live_holder_keeps_its_slot_past_the_lease_by_renewing_it(redis_url: str) -> None:
-    holder = RedisLimiter(redis_url, KEY, 1, lease=0.3)
+    holder = RedisLimiter(redis_url, KEY, 1, lease=0.6)
     try:
         ticket = holder.acquire()
-        asyncio.run(asyncio.sleep(0.9))  # three lease times
+        asyncio.run(asyncio.sleep(1.8))  # three lease times
         assert holder.fleet_in_flight() == 1
         holder.release(ticket)
     finally:
