@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from glm_transport import errors
 from glm_transport.catalog import get_model_info
+from glm_transport.options import ChatOptions
 from glm_transport.validation import MAX_STOP_SEQUENCES
 
 from . import _blocks  # noqa: F401  (registers the "zhipuai" content-block translator)
-from ._client import GLMConnection
+from ._client import LC_SECRETS, GLMConnection, lc_attributes
 from ._convert import (
     PROVIDER,
     StreamConverter,
@@ -35,7 +36,6 @@ from ._structured import Method, structured_output
 
 __all__ = ["ChatGLM"]
 
-DEFAULT_MODEL = "glm-4.7"
 # Request fields the model holds; ``None`` means "not sent" (GLM's default applies).
 _REQUEST_FIELDS = (
     "temperature",
@@ -52,7 +52,7 @@ _REQUEST_FIELDS = (
 )
 
 
-class ChatGLM(BaseChatModel, GLMConnection):
+class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
     """Zhipu AI / Z.ai GLM chat models (GLM-4.5 to GLM-5.x, GLM-4.6V vision).
 
     Setup:
@@ -101,21 +101,9 @@ class ChatGLM(BaseChatModel, GLMConnection):
         ``finish_reason``, ``id``, ``request_id`` and ``web_search`` results.
     """
 
-    model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
-    """GLM model id, e.g. ``glm-4.7``, ``glm-4.5-air``, ``glm-4.6v``."""
-    temperature: float | None = None
-    """0 to 1; 0 means greedy decoding (sent as ``do_sample: false``, never a silent 0.01)."""
-    top_p: float | None = None
-    max_tokens: int | None = None
     stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
-    """At most one stop sequence (spec §3.1)."""
+    """At most one stop sequence (wire notes §3.1)."""
     do_sample: bool | None = None
-    thinking: bool | dict[str, Any] | None = None
-    """``True``/``False`` or ``{"type": "enabled" | "disabled", "clear_thinking": bool}``."""
-    preserve_thinking: bool = False
-    """Preserved thinking: send ``clear_thinking: false`` and earlier turns' reasoning back."""
-    reasoning_effort: str | None = None
-    """GLM-5.2+: ``max``, ``xhigh``, ``high``, ``medium``, ``low``, ``minimal``, ``none``."""
     response_format: dict[str, Any] | None = None
     """``{"type": "json_object"}``; ``{"type": "json_schema", ...}`` is emulated."""
     user_id: str | None = None
@@ -123,29 +111,16 @@ class ChatGLM(BaseChatModel, GLMConnection):
     """Stream tool-call arguments as they are generated (sent on streaming calls only)."""
     streaming: bool = False
     """Make ``invoke`` stream under the hood (for callbacks that want tokens)."""
+    stream_usage: bool = True
+    """Token usage on a stream's last chunk (GLM always reports it; ``False`` leaves it off)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Request fields not modelled here, sent as given."""
+    """Request fields not modelled here, sent as given: JSON values only, checked at construction."""
     extra_body: dict[str, Any] | None = None
-    """More request fields, merged last."""
+    """More request fields, merged last; checked like ``model_kwargs``."""
     tokenizer: Literal["api", "offline"] = "api"
     """Token counting: GLM's ``/tokenizer`` endpoint, or an offline estimate (never a download)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _collect_model_kwargs(cls, values: Any) -> Any:
-        """Unknown init arguments become ``model_kwargs``, with a warning (as in ChatOpenAI)."""
-        if not isinstance(values, dict):
-            return values
-        known = set()
-        for name, field in cls.model_fields.items():
-            known.add(name)
-            if isinstance(field.validation_alias, AliasChoices):
-                known.update(str(choice) for choice in field.validation_alias.choices)
-        extra = {key: values.pop(key) for key in list(values) if key not in known}
-        if extra:
-            warnings.warn(f"{sorted(extra)} are not ChatGLM fields; sending them in model_kwargs", stacklevel=4)
-            values["model_kwargs"] = {**values.get("model_kwargs", {}), **extra}
-        return values
+    _json_fields: ClassVar[tuple[str, ...]] = ("model_kwargs", "extra_body")
 
     @field_validator("stop")
     @classmethod
@@ -170,7 +145,12 @@ class ChatGLM(BaseChatModel, GLMConnection):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "ZHIPUAI_API_KEY"}
+        # Serializable's own lc_secrets/lc_attributes come before the mixin's in ChatGLM's MRO.
+        return dict(LC_SECRETS)
+
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        return lc_attributes(self)
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -264,7 +244,7 @@ class ChatGLM(BaseChatModel, GLMConnection):
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        yield converter.finish()
+        yield self._last_chunk(converter)
 
     async def _astream(
         self,
@@ -282,7 +262,13 @@ class ChatGLM(BaseChatModel, GLMConnection):
                     out = convert(chunk)
                     if out is not None:
                         yield out
-        yield converter.finish()
+        yield self._last_chunk(converter)
+
+    def _last_chunk(self, converter: StreamConverter) -> ChatGenerationChunk:
+        last = converter.finish()
+        if not self.stream_usage and isinstance(last.message, AIMessageChunk):
+            last.message.usage_metadata = None
+        return last
 
     # ------------------------------------------------------------ tools and structured output
 

@@ -8,6 +8,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import field_validator
 
 from glm_transport.catalog import EMBEDDING_MAX_BATCH
+from glm_transport.options import capped_batch_size
 
 from ._client import GLMConnection
 from ._errors import mapped_errors
@@ -38,7 +39,7 @@ class GLMEmbeddings(GLMConnection, Embeddings):
         ``aembed_documents``/``aembed_query`` send the batches concurrently, at most
         ``max_concurrency`` at a time.
 
-    Batches hold at most 64 texts (GLM's limit; ``batch_size`` can lower it). Inputs GLM rejects
+    Batches hold at most 64 texts (GLM's limit; ``batch_size`` can lower it, a larger one is capped). Inputs GLM rejects
     (non-strings, empty strings, unsupported ``dimensions``) raise ``GLMInvalidRequestError``
     before any request is sent.
     """
@@ -47,14 +48,12 @@ class GLMEmbeddings(GLMConnection, Embeddings):
     dimensions: int | None = None
     """``embedding-3``: 256, 512, 1024 or 2048 (default 2048); ``embedding-2`` is fixed at 1024."""
     batch_size: int = EMBEDDING_MAX_BATCH
-    """Texts per request, 1 to 64."""
+    """Texts per request; above 64 (GLM's limit) is capped with a warning."""
 
     @field_validator("batch_size")
     @classmethod
-    def _check_batch_size(cls, value: int) -> int:
-        if not 1 <= value <= EMBEDDING_MAX_BATCH:
-            raise ValueError(f"batch_size must be from 1 to {EMBEDDING_MAX_BATCH} (GLM's limit), got {value}")
-        return value
+    def _cap_batch_size(cls, value: int) -> int:
+        return capped_batch_size(value, "batch_size")
 
     def _options(self) -> dict[str, Any]:
         return {"model": self.model, "dimensions": self.dimensions, "batch_size": self.batch_size}

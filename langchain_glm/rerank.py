@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import Document
 from langchain_core.documents.compressor import BaseDocumentCompressor
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from glm_transport.config import resolve_api_key, resolve_base_url
 from glm_transport.types import RerankResponse
 
 from ._client import GLMConnection
 from ._errors import mapped_errors
 
 __all__ = ["GLMRerank"]
-
-
-class _GLMService(GLMConnection):
-    """``GLMConnection`` (settings and the owned, lazily made client pair) resolved at
-    construction, so a missing key (naming both variables) or a bad URL fails there, not at the
-    first call."""
-
-    def __init__(self, **data: Any) -> None:
-        super().__init__(**data)
-        self.api_key = resolve_api_key(self.api_key)
-        self.base_url = resolve_base_url(self.base_url)
 
 
 def reranked_documents(documents: Sequence[Document], response: RerankResponse) -> list[Document]:
@@ -48,7 +35,7 @@ def reranked_documents(documents: Sequence[Document], response: RerankResponse) 
     return out
 
 
-class GLMRerank(_GLMService, BaseDocumentCompressor):
+class GLMRerank(GLMConnection, BaseDocumentCompressor):
     """Rerank documents with GLM's ``rerank`` model.
 
     More than 128 documents are sent in several requests (concurrently on the async path) and
@@ -82,8 +69,6 @@ class GLMRerank(_GLMService, BaseDocumentCompressor):
 
             best = await reranker.acompress_documents(documents, "What is GLM?")
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True, protected_namespaces=())
 
     model: str = "rerank"
     """The rerank model id."""

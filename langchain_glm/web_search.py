@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -16,10 +16,11 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from glm_transport.options import WebSearchOptions
 from glm_transport.types import WebSearchResponse, WebSearchResult
 
+from ._client import GLMConnection
 from ._errors import mapped_errors
-from .rerank import _GLMService
 
 __all__ = ["GLMWebSearchInput", "GLMWebSearchRetriever", "GLMWebSearchTool"]
 
@@ -37,39 +38,16 @@ class GLMWebSearchInput(BaseModel):
     )
 
 
-class _WebSearchSettings(_GLMService):
-    """The search options both the tool and the retriever send (spec §3.3, §8b)."""
-
-    search_engine: str | None = None
-    """``search_std``/``search_pro``/... on BigModel, ``search-prime`` on Z.ai; ``None`` picks by endpoint."""
-    count: int | None = Field(default=None, ge=1, le=50)
-    """Results per search; ``None`` is the API's default (10)."""
-    search_domain_filter: str | None = None
-    """Only results from this domain."""
-    search_recency_filter: Literal["oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit"] | None = None
-    """Only results published within this period."""
-    content_size: Literal["medium", "high"] | None = None
-    """How much page text each result carries."""
-
-    def _search_kwargs(self, count: int | None) -> dict[str, Any]:
-        options = {
-            "search_domain_filter": self.search_domain_filter,
-            "search_recency_filter": self.search_recency_filter,
-            "content_size": self.content_size,
-        }
-        return {
-            "search_engine": self.search_engine,
-            "count": count if count is not None else self.count,
-            **{key: value for key, value in options.items() if value is not None},
-        }
+class _WebSearchSettings(GLMConnection, WebSearchOptions):
+    """The search options both the tool and the retriever send (wire notes §3.3, §8b)."""
 
     def _search(self, query: str, count: int | None = None) -> WebSearchResponse:
         with mapped_errors():
-            return self.client.web_search(query, **self._search_kwargs(count))
+            return self.client.web_search(query, **self.search_kwargs(count))
 
     async def _asearch(self, query: str, count: int | None = None) -> WebSearchResponse:
         with mapped_errors():
-            return await self.async_client.web_search(query, **self._search_kwargs(count))
+            return await self.async_client.web_search(query, **self.search_kwargs(count))
 
 
 def result_dicts(response: WebSearchResponse) -> list[dict[str, str | None]]:

@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, field_validator
 
 from glm_transport.catalog import EMBEDDING_MAX_BATCH
+from glm_transport.options import capped_batch_size
 
 from ._client import GLMConnection
 
@@ -33,27 +34,27 @@ class GLMEmbedding(GLMConnection, BaseEmbedding):
 
     model_name: str = Field(default="embedding-3", description="embedding-3 or embedding-2.")
     embed_batch_size: int = Field(
-        default=EMBEDDING_MAX_BATCH, gt=0, le=EMBEDDING_MAX_BATCH, description="Texts per request (GLM: at most 64)."
+        default=EMBEDDING_MAX_BATCH, description="Texts per request; above 64 (GLM's limit) is capped with a warning."
     )
     dimensions: int | None = Field(
         default=None, description="embedding-3: 256, 512, 1024 or 2048 (default 2048); embedding-2: 1024."
     )
-    max_concurrency: int = Field(default=4, gt=0, description="Async requests in flight at once.")
     _limit: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = PrivateAttr(default=None)
 
-    def __init__(self, model_name: str | None = None, *, model: str | None = None, **kwargs: Any) -> None:
-        # ``model=`` as the dedicated ZhipuAIEmbedding spelled it.
-        name = model_name or model
-        if name:
-            kwargs["model_name"] = name
+    def __init__(self, model_name: str | None = None, /, **kwargs: Any) -> None:
+        # ``model=`` (as the dedicated ZhipuAIEmbedding spelled it) is an alias of ``model_name``.
+        if model_name is not None:
+            kwargs["model_name"] = model_name
         super().__init__(**kwargs)
+
+    @field_validator("embed_batch_size")
+    @classmethod
+    def _cap_batch_size(cls, value: int) -> int:
+        return capped_batch_size(value, "embed_batch_size")
 
     @classmethod
     def class_name(cls) -> str:
         return "GLMEmbedding"
-
-    def _async_client_options(self) -> dict[str, Any]:
-        return {**self._client_options(), "max_concurrency": self.max_concurrency}
 
     def _options(self) -> dict[str, Any]:
         return {"model": self.model_name, "dimensions": self.dimensions, "batch_size": self.embed_batch_size}

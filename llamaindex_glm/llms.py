@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -32,6 +32,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 
 from glm_transport import get_model_info
 from glm_transport.catalog import ModelInfo
+from glm_transport.options import ChatOptions
 
 from ._client import GLMConnection
 from ._convert import (
@@ -55,7 +56,7 @@ __all__ = ["GLM"]
 _NOT_SENT = ("tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "_glm_tool_required")
 
 
-class GLM(GLMConnection, FunctionCallingLLM):
+class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
     """Zhipu AI / Z.ai GLM chat models (GLM-4.5 to GLM-5.x, vision and legacy ids).
 
     Setup:
@@ -94,30 +95,21 @@ class GLM(GLMConnection, FunctionCallingLLM):
         ``finish_reason``, ``request_id``).
     """
 
-    model: str = Field(default="glm-4.7", description="GLM model id, e.g. glm-4.7, glm-4.6v, glm-5.")
-    temperature: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Sampling temperature; 0 means greedy. None: the model's default."
+    context_window: int | None = Field(
+        default=None, gt=0, description="Overrides the catalogue's context window in metadata (prompt budgeting)."
     )
-    max_tokens: int | None = Field(default=None, gt=0, description="Maximum tokens to generate.")
-    top_p: float | None = Field(default=None, ge=0.01, le=1.0, description="Nucleus sampling.")
-    thinking: bool | dict[str, Any] | None = Field(
-        default=None,
-        description="True/False switch thinking; a dict is sent as GLM's thinking object "
-        "(e.g. {'type': 'enabled', 'clear_thinking': False}). None: the model's default.",
-    )
-    reasoning_effort: str | None = Field(default=None, description="GLM-5.2+: none, minimal, low, medium, high, max.")
-    preserve_thinking: bool = Field(
-        default=False,
-        description="Send the ThinkingBlocks of earlier assistant turns back as reasoning_content "
-        "and ask GLM to keep them (thinking.clear_thinking=false, 'Preserved Thinking').",
+    is_function_calling_model: bool | None = Field(
+        default=None, description="Overrides the catalogue's tool support in metadata (agents and programs read it)."
     )
     web_search: bool | dict[str, Any] | None = Field(
         default=None, description="Add GLM's built-in web_search tool (True, or its options as a dict)."
     )
     additional_kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="Extra request fields sent with every call (e.g. user_id, stop)."
+        default_factory=dict,
+        description="Extra request fields sent with every call (e.g. user_id, stop); JSON values only.",
     )
-    _metadata: tuple[str, int | None, LLMMetadata] | None = PrivateAttr(default=None)
+    _metadata: tuple[tuple[Any, ...], LLMMetadata] | None = PrivateAttr(default=None)
+    _json_fields: ClassVar[tuple[str, ...]] = ("additional_kwargs",)
 
     @classmethod
     def class_name(cls) -> str:
@@ -132,22 +124,25 @@ class GLM(GLMConnection, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
+        key = (self.model, self.max_tokens, self.context_window, self.is_function_calling_model)
         cached = self._metadata
-        if cached is not None and cached[0] == self.model and cached[1] == self.max_tokens:
-            return cached[2]
+        if cached is not None and cached[0] == key:
+            return cached[1]
         try:
             info = self.info
             metadata = LLMMetadata(
-                context_window=info.context_window,
+                context_window=self.context_window or info.context_window,
                 num_output=self.max_tokens or info.default_max_tokens or info.max_output_tokens,
                 is_chat_model=True,
-                is_function_calling_model=info.tools,
+                is_function_calling_model=(
+                    info.tools if self.is_function_calling_model is None else self.is_function_calling_model
+                ),
                 model_name=self.model,
                 system_role=MessageRole.SYSTEM,
             )
         except Exception:  # core reads metadata on every call: never let it raise
             metadata = LLMMetadata(is_chat_model=True, is_function_calling_model=True, model_name=str(self.model))
-        self._metadata = (self.model, self.max_tokens, metadata)
+        self._metadata = (key, metadata)
         return metadata
 
     # ------------------------------------------------------------------ requests

@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
-from glm_transport import AsyncGLMClient, ClientPair, GLMClient
+from glm_transport import AsyncGLMClient, GLMClient
 
+from ._client import GLMConnection
 from ._convert import to_wire_messages
 
 __all__ = ["GLMEndpointTokenizer", "GLMTokenizer", "count_tokens"]
@@ -59,43 +61,45 @@ def count_tokens(text: str) -> int:
     return GLMTokenizer().count(text)
 
 
-class GLMEndpointTokenizer:
+class GLMEndpointTokenizer(GLMConnection):
     """Exact counts from GLM's ``POST /tokenizer`` (one request per call, so use it to measure,
     not as a node parser's tokenizer). Counts include the chat template's few tokens per message.
 
     Args:
         model: a model the endpoint knows (spec §8b: ``glm-4.6``, ``glm-4.5``, ``glm-4.6v``, ...).
-        client / async_client: clients to use (e.g. ``GLM(...).client``); else made from
-            ``client_options`` (``api_key``, ``base_url``, ...) and the environment.
+        client / async_client: transport clients to use (e.g. ``GLM(...).client``), never closed
+            here; their key and URL then serve as this tokenizer's.
+        **options: the connection options every GLM class takes (``api_key``, ``base_url``, ...).
     """
+
+    model: str = Field(default="glm-4.6", description="A model GLM's tokenizer endpoint knows.")
+    _given: tuple[GLMClient | None, AsyncGLMClient | None] = PrivateAttr(default=(None, None))
 
     def __init__(
         self,
-        model: str = "glm-4.6",
+        model: str | None = None,
+        /,
         *,
         client: GLMClient | None = None,
         async_client: AsyncGLMClient | None = None,
-        **client_options: Any,
+        **options: Any,
     ) -> None:
-        self.model = model
-        self._options = client_options
-        self._given = (client, async_client)  # used, never closed by us
-        self._clients = ClientPair()
+        if model is not None:
+            options["model"] = model
+        given = client or async_client
+        if given is not None:
+            options.setdefault("api_key", given.api_key)
+            options.setdefault("base_url", given.base_url)
+        super().__init__(**options)
+        self._given = (client, async_client)
 
     @property
     def client(self) -> GLMClient:
-        return self._given[0] or self._clients.sync(lambda: GLMClient(**self._options))
+        return self._given[0] or super().client
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        return self._given[1] or self._clients.async_(lambda: AsyncGLMClient(**self._options))
-
-    def close(self) -> None:
-        """Close the clients this tokenizer made (not the ones passed in)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        await self._clients.aclose()
+        return self._given[1] or super().async_client
 
     def _messages(self, messages: str | Sequence[ChatMessage | Mapping[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(messages, str):

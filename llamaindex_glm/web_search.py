@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from llama_index.core.tools import ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.json_schema import SkipJsonSchema
 
-from glm_transport import AsyncGLMClient, ClientPair, GLMClient
-from glm_transport.config import resolve_api_key, resolve_base_url
+from glm_transport.options import WebSearchOptions
 from glm_transport.types import WebSearchResponse
+
+from ._client import GLMConnection
 
 __all__ = ["GLMWebSearchToolSpec"]
 
@@ -37,7 +38,7 @@ def result_dicts(response: WebSearchResponse) -> list[dict[str, str | None]]:
     return [{name: getattr(result, name) for name in _RESULT_FIELDS} for result in response.search_result]
 
 
-class GLMWebSearchToolSpec(BaseToolSpec):
+class GLMWebSearchToolSpec(GLMConnection, WebSearchOptions, BaseToolSpec):
     """Search the web with GLM's web search API.
 
     ``to_tool_list()`` gives one tool, ``web_search``, with a sync and a native async function;
@@ -75,59 +76,17 @@ class GLMWebSearchToolSpec(BaseToolSpec):
         search_domain_filter: only results from this domain.
         search_recency_filter: ``oneDay``, ``oneWeek``, ``oneMonth``, ``oneYear`` or ``noLimit``.
         content_size: ``medium`` or ``high``: how much page text each result carries.
-        timeout: seconds per request.
-        max_retries: retries after the first attempt (done by the transport).
+        timeout, total_timeout, max_retries, use_jwt, default_headers, http_client,
+            http_async_client: the connection options every GLM class takes.
     """
 
-    spec_functions: list[SPEC_FUNCTION_TYPE] = [("web_search", "aweb_search")]  # noqa: RUF012 (the base's API)
+    # A ClassVar, not a pydantic field; the base class declares it as a plain attribute.
+    spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [("web_search", "aweb_search")]  # type: ignore[misc]
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        *,
-        base_url: str | None = None,
-        search_engine: str | None = None,
-        count: int | None = None,
-        search_domain_filter: str | None = None,
-        search_recency_filter: str | None = None,
-        content_size: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-    ) -> None:
-        self._client_options: dict[str, Any] = {
-            "api_key": resolve_api_key(api_key),
-            "base_url": resolve_base_url(base_url),
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        self.search_engine = search_engine
-        self.count = count
-        self._options = {
-            key: value
-            for key, value in {
-                "search_domain_filter": search_domain_filter,
-                "search_recency_filter": search_recency_filter,
-                "content_size": content_size,
-            }.items()
-            if value is not None
-        }
-        self._clients = ClientPair()
-
-    @property
-    def client(self) -> GLMClient:
-        """The synchronous transport client, made on first use."""
-        return self._clients.sync(lambda: GLMClient(**self._client_options))
-
-    @property
-    def async_client(self) -> AsyncGLMClient:
-        """The asynchronous transport client, made on first use (rebuilt on a new event loop)."""
-        return self._clients.async_(lambda: AsyncGLMClient(**self._client_options))
-
-    def close(self) -> None:
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        await self._clients.aclose()
+    def __init__(self, api_key: str | SecretStr | None = None, /, **data: Any) -> None:
+        if api_key is not None:
+            data["api_key"] = api_key
+        super().__init__(**data)
 
     def get_metadata_from_fn_name(
         self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
@@ -136,9 +95,6 @@ class GLMWebSearchToolSpec(BaseToolSpec):
         if fn_name not in ("web_search", "aweb_search"):
             return None
         return ToolMetadata(name="web_search", description=_DESCRIPTION, fn_schema=WebSearchArgs)
-
-    def _kwargs(self, count: int | None) -> dict[str, Any]:
-        return {"search_engine": self.search_engine, "count": count or self.count, **self._options}
 
     def web_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
         """Search the web for current information.
@@ -150,7 +106,7 @@ class GLMWebSearchToolSpec(BaseToolSpec):
         Returns:
             Results with title, link, content, publish date and media.
         """
-        return result_dicts(self.client.web_search(query, **self._kwargs(count)))
+        return result_dicts(self.client.web_search(query, **self.search_kwargs(count or None)))
 
     async def aweb_search(self, query: str, count: int | None = None) -> list[dict[str, str | None]]:
         """Search the web for current information.
@@ -162,4 +118,4 @@ class GLMWebSearchToolSpec(BaseToolSpec):
         Returns:
             Results with title, link, content, publish date and media.
         """
-        return result_dicts(await self.async_client.web_search(query, **self._kwargs(count)))
+        return result_dicts(await self.async_client.web_search(query, **self.search_kwargs(count or None)))

@@ -28,7 +28,8 @@ class TestChatGLMUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "glm-4.7"}
+        # The key is resolved at construction, as in every GLM class: without one it fails there.
+        return {"model": "glm-4.7", "api_key": "test-key"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

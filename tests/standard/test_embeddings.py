@@ -22,14 +22,15 @@ class TestGLMEmbeddingsUnit(EmbeddingsUnitTests):
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
-        return {"model": "embedding-3", "dimensions": 256}
+        # The key is resolved at construction, as in every GLM class: without one it fails there.
+        return {"model": "embedding-3", "dimensions": 256, "api_key": "test-key"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return (
             {"ZHIPUAI_API_KEY": "env-key", "ZHIPUAI_BASE_URL": "international"},
             {"model": "embedding-3"},
-            {"api_key": "env-key", "base_url": "international"},
+            {"api_key": "env-key", "base_url": "https://api.z.ai/api/paas/v4"},  # the name, resolved
         )
 
 

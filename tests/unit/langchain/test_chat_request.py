@@ -87,10 +87,9 @@ def test_model_kwargs_and_extra_body_pass_through(models: Models, glm_server: Lo
     assert body["sensitive_word_check"] == {"type": "ALL"}
 
 
-def test_unknown_init_arguments_go_to_model_kwargs_with_a_warning(models: Models, glm_server: LocalGLMServer) -> None:
-    with pytest.warns(UserWarning, match="seed"):
-        chat = models.chat(seed=7)
-    assert chat.model_kwargs == {"seed": 7}
+def test_request_fields_not_modelled_go_through_model_kwargs(models: Models, glm_server: LocalGLMServer) -> None:
+    # An unknown init argument is refused (tests/unit/options); model_kwargs sends it on purpose.
+    chat = models.chat(model_kwargs={"seed": 7})
     chat.invoke("hi")
     assert last_body(glm_server)["seed"] == 7
 
@@ -143,8 +142,10 @@ def test_more_stop_words_than_glm_accepts_fail_before_sending(
 def test_out_of_range_temperature_fails_before_sending(
     models: Models, glm_server: LocalGLMServer, temperature: float
 ) -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        models.chat(temperature=temperature)  # at construction
     with pytest.raises(GLMInvalidRequestError, match="temperature"):
-        models.chat(temperature=temperature).invoke("hi")
+        models.chat().invoke("hi", temperature=temperature)  # or at the call, before sending
     assert chat_bodies(glm_server) == []
 
 

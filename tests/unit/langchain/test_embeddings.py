@@ -57,12 +57,6 @@ def test_batch_size_can_be_lowered(models: Models, glm_server: LocalGLMServer, k
     assert sorted(len(body["input"]) for body in embedding_bodies(glm_server)) == [5, 10, 10]
 
 
-@pytest.mark.parametrize("batch_size", [0, 65])
-def test_batch_size_outside_glm_limits_is_refused(batch_size: int) -> None:
-    with pytest.raises(ValueError, match="batch_size must be from 1 to 64"):
-        GLMEmbeddings(api_key="k", batch_size=batch_size)
-
-
 def test_async_batches_are_sent_concurrently_within_the_bound(models: Models, glm_server: LocalGLMServer) -> None:
     embeddings = models.embeddings(batch_size=1, max_concurrency=3)
     glm_server.enqueue(*[Reply.slow(0.3)] * 9)

@@ -9,7 +9,6 @@ import math
 from collections.abc import Callable
 
 import pytest
-from pydantic import ValidationError
 
 from glm_transport import GLMBadRequestError, GLMConfigurationError, GLMInvalidRequestError
 from glm_transport.testing import LocalGLMServer, Reply
@@ -84,11 +83,6 @@ def test_batches_of_at_most_64(
     # In input order: each vector is its own text's.
     assert cosine(vectors[7], embedding.get_text_embedding(TEXTS[7])) == pytest.approx(1.0)
     assert cosine(vectors[7], vectors[8]) < 0.999
-
-
-def test_batch_size_over_the_api_limit_is_refused() -> None:
-    with pytest.raises(ValidationError, match="64"):
-        GLMEmbedding(api_key="k", embed_batch_size=65)
 
 
 async def test_async_batches_run_concurrently_with_a_bound(

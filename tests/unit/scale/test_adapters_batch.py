@@ -146,3 +146,11 @@ def test_llamaindex_a_long_generation_as_a_task_answers_like_chat(connection: di
     messages = [ChatMessage(role="user", content="write at length")]
     answer = run(li_batch.chat_as_task, li_batch.achat_as_task, llm, messages, poll_interval=0.01)
     assert answer.message.content == llm.chat(messages).message.content
+
+
+def test_the_redis_url_stays_out_of_langchain_dumps_and_llamaindex_dicts(connection: dict[str, Any]) -> None:
+    from langchain_core.load import dumps
+
+    url = "redis://:hunter2@127.0.0.1:1/0"
+    assert "hunter2" not in dumps(ChatGLM(concurrency_redis_url=url, **connection))
+    assert "hunter2" not in str(GLM(concurrency_redis_url=url, **connection).to_dict())
