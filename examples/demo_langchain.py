@@ -12,7 +12,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
 
-from langchain_glm import ChatGLM
+from glm_transport.testing.documents import sample_pdf
+from langchain_glm import ChatGLM, GLMFileParserLoader
 
 CHAT_MODEL = os.environ.get("GLM_DEMO_MODEL", "glm-4.7")
 
@@ -53,12 +54,26 @@ def agent_demo(llm: ChatGLM) -> None:
     print(f"  last call: {usage.get('total_tokens', 0)} tokens ({reasoning} reasoning)")
 
 
+def document_demo(llm: ChatGLM) -> None:
+    print("--- parsed document: GLMFileParserLoader (GLM's file parser) -> ChatGLM answers from it")
+    pdf = sample_pdf(["The Aurora X2 heat pump carries a warranty of 24 months."])  # a small PDF, made here
+    loader = GLMFileParserLoader(("handbook.pdf", pdf), tier="prime-sync")
+    try:
+        [document] = loader.load()
+    finally:
+        loader.close()
+    print(f"  parsed {document.metadata['file_name']}: {document.page_content!r}")
+    answer = llm.invoke(f"Context: {document.page_content}\n\nHow long is the Aurora X2 warranty?")
+    print(f"  answer: {answer.text}")
+
+
 def main() -> None:
     print("=== LangChain (langchain_glm.ChatGLM)")
     llm = ChatGLM(model=CHAT_MODEL, max_tokens=1024)
     try:
         chain_demo(llm)
         agent_demo(llm)
+        document_demo(llm)
     finally:
         llm.close()
 

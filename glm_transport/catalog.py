@@ -19,6 +19,9 @@ __all__ = ["EMBEDDING_MAX_BATCH", "ModelInfo", "get_model_info", "list_models", 
 
 Thinking = Literal["none", "hybrid", "forced", "tagged"]
 Kind = Literal["chat", "embedding", "rerank"]
+# How a model takes documents in chat (docs/wire-notes.md §3.4): not at all, a ``file_url`` part (URL
+# only), or a ``file`` part (URL, base64 data or an uploaded file id).
+Documents = Literal["none", "url", "file"]
 
 # Wire notes §7: embedding-3 takes at most 64 inputs per request.
 EMBEDDING_MAX_BATCH = 64
@@ -42,6 +45,7 @@ class ModelInfo:
     json_mode: bool = True
     embedding_dimensions: tuple[int, ...] = ()
     max_batch: int | None = None
+    documents: Documents = "none"
     known: bool = True
 
     @property
@@ -86,18 +90,19 @@ _GLM46V = ModelInfo(
     thinking="hybrid",
     vision=True,
     json_mode=False,
+    documents="url",
 )
 _GLM4_PLAIN = ModelInfo("glm-4-plus", context_window=128_000, max_output_tokens=4_096)
 
 _MODELS: tuple[ModelInfo, ...] = (
     _glm5("glm-5.3", 1_000_000, thinking="forced"),
-    _glm5("glm-5.3-flash", 1_000_000, thinking="forced", vision=True),
-    _glm5("glm-5.3-flashx", 1_000_000, thinking="forced", vision=True),
+    _glm5("glm-5.3-flash", 1_000_000, thinking="forced", vision=True, documents="file"),
+    _glm5("glm-5.3-flashx", 1_000_000, thinking="forced", vision=True, documents="file"),
     _glm5("glm-5.2", 1_000_000),
     _glm5("glm-5.1", 200_000),
     _glm5("glm-5-turbo", 200_000, thinking="forced"),
     _glm5("glm-5", 200_000),
-    _glm5("glm-5v-turbo", 128_000, thinking="forced", vision=True, tool_stream=False),
+    _glm5("glm-5v-turbo", 128_000, thinking="forced", vision=True, tool_stream=False, documents="url"),
     _GLM47,
     replace(_GLM47, id="glm-4.7-flash"),
     replace(_GLM47, id="glm-4.7-flashx"),
@@ -119,6 +124,7 @@ _MODELS: tuple[ModelInfo, ...] = (
         tools=False,
         vision=True,
         json_mode=False,
+        documents="url",
     ),
     *(
         ModelInfo(

@@ -10,6 +10,7 @@ from typing import Any
 
 from .catalog import ModelInfo, lookup_model
 from .errors import GLMInvalidRequestError
+from .mcp import reveal_tool
 from .types import ChatCompletionRequest
 
 __all__ = [
@@ -155,7 +156,8 @@ def _check_tools(tools: Any) -> list[Any]:
     if len(tools) > MAX_TOOLS:
         raise _fail(f"GLM accepts at most {MAX_TOOLS} tools, got {len(tools)}")
     checked = []
-    for position, tool in enumerate(tools):
+    for position, declared in enumerate(tools):
+        tool = reveal_tool(declared)  # an MCP declaration's secret headers enter the body only here
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if kind in _BUILTIN_TOOLS:
             if not isinstance(tool.get(kind), Mapping):

@@ -3,8 +3,20 @@
 from glm_transport import __version__
 
 from .chat_models import ChatGLM
+from .document_loaders import GLMFileParserLoader
 from .embeddings import GLMEmbeddings
+from .media_tools import GLMImageGenerationTool, GLMVideoGenerationTool
 from .rerank import GLMRerank
 from .web_search import GLMWebSearchRetriever, GLMWebSearchTool
 
-__all__ = ["ChatGLM", "GLMEmbeddings", "GLMRerank", "GLMWebSearchRetriever", "GLMWebSearchTool", "__version__"]
+__all__ = [
+    "ChatGLM",
+    "GLMEmbeddings",
+    "GLMFileParserLoader",
+    "GLMImageGenerationTool",
+    "GLMRerank",
+    "GLMVideoGenerationTool",
+    "GLMWebSearchRetriever",
+    "GLMWebSearchTool",
+    "__version__",
+]

@@ -29,8 +29,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from glm_transport.catalog import ModelInfo, get_model_info
+from glm_transport.mcp import MCPServerTool
 from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
 
+from ._documents import file_part
 from ._errors import GLMInvalidRequestError
 
 __all__ = [
@@ -128,7 +130,7 @@ def _text(content: str | list[Any], role: str) -> str:
 def _user_content(content: str | list[Any], info: ModelInfo) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
-    parts = [_user_part(block) for block in content]
+    parts = [_user_part(block, info) for block in content]
     if all(part["type"] == "text" for part in parts):
         # Text-only models take a string only (spec §3.2), so plain text never goes as parts.
         return "\n".join(part["text"] for part in parts)
@@ -141,7 +143,7 @@ def _user_content(content: str | list[Any], info: ModelInfo) -> str | list[dict[
     return parts
 
 
-def _user_part(block: str | dict[str, Any]) -> dict[str, Any]:
+def _user_part(block: str | dict[str, Any], info: ModelInfo) -> dict[str, Any]:
     if isinstance(block, str):
         return {"type": "text", "text": block}
     kind = block.get("type")
@@ -152,7 +154,7 @@ def _user_part(block: str | dict[str, Any]) -> dict[str, Any]:
     if kind in ("video", "video_url"):
         return {"type": "video_url", "video_url": {"url": _media_url(block, "video")}}
     if kind in ("file", "file_url"):
-        return {"type": "file_url", "file_url": {"url": _media_url(block, "file", allow_base64=False)}}
+        return file_part(block, info)
     raise _invalid(f"GLM cannot take {kind!r} content blocks; it takes text, image, video and file URLs")
 
 
@@ -233,6 +235,8 @@ def reasoning_of(message: AIMessage) -> str:
 
 def to_wire_tool(tool: Any) -> dict[str, Any]:
     """A function tool (tool, pydantic model, function, OpenAI dict) or a GLM built-in as is."""
+    if isinstance(tool, MCPServerTool):
+        return tool  # type: ignore[return-value]  # revealed by the transport when the body is built
     if isinstance(tool, Mapping) and tool.get("type") in BUILTIN_TOOLS:
         return dict(tool)
     function = dict(convert_to_openai_tool(tool)["function"])

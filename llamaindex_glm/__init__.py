@@ -3,6 +3,8 @@
 
 from .embeddings import GLMEmbedding
 from .llms import GLM
+from .media_tools import GLMMediaToolSpec
+from .readers import GLMFileParserReader
 from .rerank import GLMRerank
 from .tokenizer import GLMEndpointTokenizer, GLMTokenizer, count_tokens
 from .web_search import GLMWebSearchToolSpec
@@ -11,6 +13,8 @@ __all__ = [
     "GLM",
     "GLMEmbedding",
     "GLMEndpointTokenizer",
+    "GLMFileParserReader",
+    "GLMMediaToolSpec",
     "GLMRerank",
     "GLMTokenizer",
     "GLMWebSearchToolSpec",

@@ -34,6 +34,9 @@ from llama_index.core.tools import BaseTool
 from glm_transport import ChatCompletion, ChatCompletionChunk, StreamAccumulator, Usage
 from glm_transport.catalog import ModelInfo
 from glm_transport.errors import GLMInvalidRequestError
+from glm_transport.mcp import MCPServerTool
+
+from ._documents import document_block_part
 
 __all__ = [
     "StreamState",
@@ -145,6 +148,8 @@ def _media_part(block: Any, info: ModelInfo) -> dict[str, Any]:
     if isinstance(block, AudioBlock):
         data = block.resolve_audio(as_base64=True).read().decode("ascii")
         return {"type": "input_audio", "input_audio": {"data": data, "format": block.format or "wav"}}
+    if isinstance(block, DocumentBlock):
+        return document_block_part(block, info)
     if info.known and not info.vision:
         raise GLMInvalidRequestError(
             f"model {info.id!r} is text-only and cannot take {kind} input; use a vision model such as 'glm-4.6v'"
@@ -153,8 +158,6 @@ def _media_part(block: Any, info: ModelInfo) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": _image_url(block)}}
     if isinstance(block, VideoBlock) and block.url is not None:
         return {"type": "video_url", "video_url": {"url": str(block.url)}}
-    if isinstance(block, DocumentBlock) and block.url:
-        return {"type": "file_url", "file_url": {"url": str(block.url)}}
     raise GLMInvalidRequestError(f"GLM cannot take a {kind} in this form; videos and documents go by URL (spec §3.4)")
 
 
@@ -209,6 +212,8 @@ def _wire_call(call_id: Any, name: Any, arguments: Any, position: int) -> dict[s
 
 def tool_spec(tool: BaseTool | Mapping[str, Any]) -> dict[str, Any]:
     """A LlamaIndex tool as a GLM function tool (spec §3.3); a dict (e.g. a built-in tool) as given."""
+    if isinstance(tool, MCPServerTool):
+        return tool  # type: ignore[return-value]  # revealed by the transport when the body is built
     if isinstance(tool, Mapping):
         return dict(tool)
     return tool.metadata.to_openai_tool(skip_length_check=True)

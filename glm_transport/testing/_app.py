@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import _embed
+from . import _chat_media, _embed, _media
 from ._auth import check_auth
 from ._bulk import Bulk
 from ._errors import ApiError, error_body
@@ -24,6 +24,7 @@ from ._model import PromptCache, answer, apply_override
 from ._plan import Plan, error_plan, json_plan, modify, sse_plan, terminal_plan
 from ._render import Meta, completion, stream_chunks
 from ._replies import OVERRIDES, TERMINAL, ChatReply, FinishReply, Reply
+from ._tasks import TaskRegistry
 from ._text import new_id
 from ._validate import parse_body, validate_chat
 
@@ -80,6 +81,7 @@ class GLMApp:
         self.requests: list[RecordedRequest] = []
         self.queue = ReplyQueue()
         self.cache = PromptCache()
+        self.tasks = TaskRegistry()  # parser and video tasks, polled by id (_media)
         self._faults = FaultPicker(config.fault_rate, config.seed, config.slow_seconds, config.fault_retry_after)
         self._connections = connections
         self._lock = threading.Lock()
@@ -89,6 +91,7 @@ class GLMApp:
     def reset(self) -> None:
         self.queue.clear()
         self.cache.clear()
+        self.tasks.clear()
         with self._lock:
             self.requests.clear()
 
@@ -110,7 +113,10 @@ class GLMApp:
         return plan if reply is None else modify(plan, reply)
 
     def _api(self, req: RecordedRequest, route: str, override: Reply | None) -> Plan:
-        if self.bulk.owns(route):  # files, batches, async tasks (wire notes §13.1, §13.2, §13.4)
+        media = _media.route(self, req.method, route, req.headers, req.body)
+        if media is not None:
+            return media
+        if self.bulk.owns(route):  # files, batches, async chat (wire notes §13.1, §13.2, §13.4)
             check_auth(req.headers.get("authorization"), self.config.api_key, now_ms=_now_ms())
             return self.bulk.handle(req.method, route, req.path.partition("?")[2], req.headers, req.body)
         if route != CHAT and route not in _JSON_ROUTES:
@@ -122,7 +128,8 @@ class GLMApp:
         if route != CHAT:
             return json_plan(200, _JSON_ROUTES[route](body))
         model = validate_chat(body)
-        ans = answer(body, cached_tokens=self.cache.cached_tokens(body["messages"]))
+        _chat_media.check_chat(body, model)
+        ans = answer(_chat_media.read_documents(body), cached_tokens=self.cache.cached_tokens(body["messages"]))
         if isinstance(override, ChatReply | FinishReply):
             ans = apply_override(ans, override, body["messages"])
         task = new_id()
@@ -131,8 +138,9 @@ class GLMApp:
         if body.get("stream"):
             separate = self.config.stream_usage == "separate"
             tool_stream = bool(body.get("tool_stream"))
-            return sse_plan(stream_chunks(ans, meta, separate_usage=separate, tool_stream=tool_stream))
-        return json_plan(200, completion(ans, meta))
+            chunks = stream_chunks(ans, meta, separate_usage=separate, tool_stream=tool_stream)
+            return sse_plan(_chat_media.with_mcp_stream(chunks, body))
+        return json_plan(200, _chat_media.with_mcp_completion(completion(ans, meta), body))
 
     # ---- control endpoint (no auth, never recorded, never faulted) -----------------------
     def _control(self, req: RecordedRequest, route: str, query: str) -> Plan:

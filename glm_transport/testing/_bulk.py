@@ -8,10 +8,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from ._batches import BatchStore
+from ._chat_tasks import AsyncTasks
 from ._errors import ApiError
 from ._files import FileStore
 from ._plan import Plan, json_plan
-from ._tasks import AsyncTasks
 from ._validate import parse_body
 
 PREFIXES = ("/files", "/batches", "/async/chat/completions", "/async-result/")

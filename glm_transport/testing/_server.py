@@ -372,8 +372,17 @@ class LocalGLMServer:
 
     @property
     def bulk(self) -> Bulk:
-        """Files, batches and async tasks the server holds (``bulk.tasks.polls_until_done`` etc.)."""
+        """Files, batches and async chat tasks the server holds (``bulk.tasks.polls_until_done`` etc.)."""
         return self._app.bulk
+
+    @property
+    def task_polls(self) -> int:
+        """How many polls a parser or video task answers "still running" before its result (default 1)."""
+        return self._app.tasks.pending_polls
+
+    @task_polls.setter
+    def task_polls(self, value: int) -> None:
+        self._app.tasks.pending_polls = value
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -1,58 +1,59 @@
-"""``/async/chat/completions`` and ``/async-result/{id}`` (wire notes §13.4).
-
-A task's answer is computed when it is submitted (so bad input fails the submission, as a 400); each poll
-before ``polls_until_done`` answers the four-field ``PROCESSING`` status, then the result with
-``task_status: "SUCCESS"``. Other async kinds (images, video) can store their results here too.
+"""Server-side tasks (docs/wire-notes.md §13.3-13.5): one registry per server, keyed by task id, that
+any endpoint making a task (parser, video; async chat may join) adds to, and ``GET /async-result/{id}``
+reads. A task answers "still running" for ``pending_polls`` polls, then its final body. An id the
+registry does not know is left to the other routes, so another module may serve its own tasks there.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ApiError, invalid
-from ._model import answer
-from ._render import Meta, completion
-from ._text import new_id
-from ._validate import validate_chat
+from ._errors import ApiError
+
+__all__ = ["Task", "TaskRegistry"]
 
 
-class AsyncTasks:
-    def __init__(self, polls_until_done: int = 1) -> None:
-        self.polls_until_done = polls_until_done
+@dataclass
+class Task:
+    """``running()`` is the body while the task runs, ``final()`` once it is done."""
+
+    kind: str
+    running: Callable[[], dict[str, Any]]
+    final: Callable[[], dict[str, Any]]
+    polls_left: int
+
+
+class TaskRegistry:
+    def __init__(self, pending_polls: int = 1) -> None:
+        self.pending_polls = pending_polls
+        self._tasks: dict[str, Task] = {}
         self._lock = threading.Lock()
-        self._tasks: dict[str, tuple[dict[str, Any], int]] = {}
 
-    def submit(self, model: str, request_id: str, result: dict[str, Any]) -> dict[str, Any]:
-        """Store a finished result under a new task id; returns the submission reply."""
-        task = new_id()
+    def add(
+        self, task_id: str, kind: str, running: Callable[[], dict[str, Any]], final: Callable[[], dict[str, Any]]
+    ) -> None:
         with self._lock:
-            self._tasks[task] = (result, 0)
-        return {"id": task, "request_id": request_id, "model": model, "task_status": "PROCESSING"}
+            self._tasks[task_id] = Task(kind, running, final, self.pending_polls)
 
-    def submit_chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        if body.get("stream"):
-            raise invalid("stream", "async chat does not stream")
-        model = validate_chat(body)
-        task = new_id()
-        request_id = str(body.get("request_id") or task)
-        result = completion(answer(body), Meta(id=task, created=int(time.time()), model=model, request_id=request_id))
-        return self.submit(model, request_id, result)
-
-    def poll(self, task: str) -> dict[str, Any]:
+    def poll(self, task_id: str, kinds: tuple[str, ...]) -> dict[str, Any]:
+        """The body for one poll of ``task_id``; a task of another kind is as unknown as a missing one."""
         with self._lock:
-            entry = self._tasks.get(task)
-            if entry is None:
-                raise ApiError(404, "1214", f"Invalid parameter id: no task {task}")
-            result, polls = entry
-            self._tasks[task] = (result, polls + 1)
-        if polls < self.polls_until_done:
-            return {
-                "id": task,
-                "request_id": result.get("request_id"),
-                "model": result.get("model"),
-                "task_status": "PROCESSING",
-            }
-        return {**result, "id": task, "task_status": "SUCCESS"}
+            task = self._tasks.get(task_id)
+            if task is None or task.kind not in kinds:
+                raise ApiError(404, "1222", f"Task {task_id} does not exist.")
+            if task.polls_left > 0:
+                task.polls_left -= 1
+                return task.running()
+        return task.final()
+
+    def kind_of(self, task_id: str) -> str | None:
+        with self._lock:
+            task = self._tasks.get(task_id)
+        return None if task is None else task.kind
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tasks.clear()

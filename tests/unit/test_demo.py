@@ -28,4 +28,5 @@ def test_demo_runs_offline_and_says_its_answers_are_scripted() -> None:
     assert "tool call: get_weather" in out and "embedding: 256 dimensions" in out
     assert "create_agent" in out and "final answer:" in out
     assert "sources:" in out
+    assert "parsed handbook.pdf: 'The Aurora X2 heat pump carries a warranty of 24 months.'" in out
     assert "Traceback" not in done.stderr

@@ -113,6 +113,7 @@ def test_model_info_has_no_write_only_fields() -> None:
         "json_mode",
         "embedding_dimensions",
         "max_batch",
+        "documents",  # read by glm_transport.media.document_part
         "known",
     }
 
