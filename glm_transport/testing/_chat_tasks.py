@@ -45,7 +45,7 @@ class AsyncTasks:
         with self._lock:
             entry = self._tasks.get(task)
             if entry is None:
-                raise ApiError(404, "1214", f"Invalid parameter id: no task {task}")
+                raise ApiError(404, "1222", f"Task {task} does not exist.")
             result, polls = entry
             self._tasks[task] = (result, polls + 1)
         if polls < self.polls_until_done:
