@@ -35,6 +35,7 @@ from .errors import (
     is_error_envelope,
     redact,
 )
+from .governor import Governor
 from .retry import RetryPolicy, parse_retry_after
 from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
 from .validation import (
@@ -187,6 +188,9 @@ class BaseGLMClient:
         retry_policy: RetryPolicy | None = None,
         limits: httpx.Limits | None = None,
         total_timeout: float | None = None,
+        concurrency_tier: str | None = None,
+        concurrency_limits: Mapping[str, int] | None = None,
+        concurrency_redis_url: str | SecretStr | None = None,
     ) -> None:
         self.api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -205,6 +209,13 @@ class BaseGLMClient:
             raise GLMConfigurationError(f"total_timeout must be positive, got {total_timeout!r}")
         self.total_timeout = total_timeout
         self._bounded = False  # set by a client whose pool enforces deadlines per socket operation
+        self.governor = Governor.resolve(  # the in-flight limits (docs/scale.md)
+            endpoint=self.base_url,
+            secret=self.api_key.get_secret_value(),
+            concurrency_tier=concurrency_tier,
+            concurrency_limits=concurrency_limits,
+            concurrency_redis_url=concurrency_redis_url,
+        )
 
     @property
     def max_retries(self) -> int:

@@ -20,6 +20,7 @@ from ._base import BaseGLMClient, Call, ModelT, merge_rerank
 from ._deadline import async_transport, sync_transport
 from ._lifecycle import LoopClients, reset_after_fork
 from .errors import GLMError
+from .governor_send import agoverned_send, governed_send
 from .streaming import ChatStreamParser
 from .types import (
     ChatCompletion,
@@ -246,7 +247,7 @@ class GLMClient(BaseGLMClient):
         """The one retry loop: each pass is one attempt (``_attempt`` builds it, ``consume`` reads it)."""
         while True:
             try:
-                return consume(self.http_client.send(self._attempt(call), stream=True))
+                return governed_send(self, self._attempt(call), self.http_client.send, consume)
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:
@@ -401,7 +402,7 @@ class AsyncGLMClient(BaseGLMClient):
         """The one retry loop, awaited (see ``GLMClient._send``)."""
         while True:
             try:
-                return await consume(await (await self._client()).send(self._attempt(call), stream=True))
+                return await agoverned_send(self, self._attempt(call), (await self._client()).send, consume)
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:

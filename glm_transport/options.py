@@ -255,6 +255,19 @@ class GLMOptions(BaseModel):
         "are left out of repr and dumps.",
     )
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, gt=0, description="Async requests in flight at once.")
+    # The in-flight governor (docs/scale.md); checked by the transport when the client is made.
+    concurrency_tier: str | None = Field(
+        default=None, description="In-flight governor: auto (default), V0-V3, adaptive, off; else GLM_CONCURRENCY_TIER."
+    )
+    concurrency_limits: dict[str, int] | None = Field(
+        default=None, description='Requests in flight per model, e.g. {"glm-4-plus": 80, "*": 20}; wins over the tier.'
+    )
+    concurrency_redis_url: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Redis URL sharing the in-flight budget across processes ([redis] extra); may hold a password.",
+    )
     http_client: httpx.Client | None = Field(
         default=None, exclude=True, repr=False, description="An httpx.Client to send with; used, never closed."
     )
@@ -311,6 +324,9 @@ class GLMOptions(BaseModel):
             "total_timeout": self.total_timeout,
             "default_headers": self.default_headers,
             "use_jwt": self.use_jwt,
+            "concurrency_tier": self.concurrency_tier,
+            "concurrency_limits": self.concurrency_limits,
+            "concurrency_redis_url": self.concurrency_redis_url,
         }
 
     @property

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault-retry-after", type=float, default=None, help="Retry-After of random 429/503 (default: none, as GLM)"
     )
+    parser.add_argument("--inflight-limit", type=int, default=None, help="requests in flight per model (429/1302)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every model request takes")
     return parser
 
 
@@ -39,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream_usage=args.stream_usage,
         slow_seconds=args.slow_seconds,
         fault_retry_after=args.fault_retry_after,
+        inflight_limit=args.inflight_limit,
+        latency=args.latency,
     )
     done = threading.Event()
 

@@ -16,8 +16,10 @@ from urllib.parse import parse_qs
 
 from . import _chat_media, _embed, _media
 from ._auth import check_auth
+from ._bulk import Bulk
 from ._errors import ApiError, error_body
 from ._faults import FaultPicker, ReplyQueue
+from ._inflight import InFlight
 from ._model import PromptCache, answer, apply_override
 from ._plan import Plan, error_plan, json_plan, modify, sse_plan, terminal_plan
 from ._render import Meta, completion, stream_chunks
@@ -83,6 +85,8 @@ class GLMApp:
         self._faults = FaultPicker(config.fault_rate, config.seed, config.slow_seconds, config.fault_retry_after)
         self._connections = connections
         self._lock = threading.Lock()
+        self.bulk = Bulk()
+        self.inflight = InFlight()  # the per-model in-flight limit, applied by the HTTP layer
 
     def reset(self) -> None:
         self.queue.clear()
@@ -112,6 +116,9 @@ class GLMApp:
         media = _media.route(self, req.method, route, req.headers, req.body)
         if media is not None:
             return media
+        if self.bulk.owns(route):  # files, batches, async chat (wire notes §13.1, §13.2, §13.4)
+            check_auth(req.headers.get("authorization"), self.config.api_key, now_ms=_now_ms())
+            return self.bulk.handle(req.method, route, req.path.partition("?")[2], req.headers, req.body)
         if route != CHAT and route not in _JSON_ROUTES:
             raise ApiError(404, "1222", f"The API does not exist: {req.path}")
         if req.method != "POST":
@@ -147,11 +154,16 @@ class GLMApp:
             return self._enqueue(req.body)
         if action == "reset":
             self.reset()
+            self.inflight.reset()
             return json_plan(200, {"ok": True})
         with self._lock:
             recorded = list(self.requests)
         if action == "stats":
-            stats = {"open_connections": self._connections(), "requests": len(recorded)}
+            stats = {
+                "open_connections": self._connections(),
+                "requests": len(recorded),
+                "inflight": self.inflight.stats(),
+            }
             return json_plan(200, stats)
         if parse_qs(query).get("count", ["0"])[0] not in ("0", ""):
             return json_plan(200, {"count": len(recorded)})

@@ -9,6 +9,7 @@ import json
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from email.utils import formatdate
 from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,9 @@ from types import TracebackType
 from typing import Any, cast
 
 from ._app import Config, GLMApp, RecordedRequest
-from ._plan import Plan
+from ._bulk import Bulk
+from ._errors import ApiError
+from ._plan import Plan, error_plan
 from ._replies import Reply
 
 API_PATH = "/api/paas/v4"
@@ -31,6 +34,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: GLMApp) -> None:
         self.app = app
+        self.inflight = app.inflight
+        self.latency = 0.0  # seconds every model request takes (benchmarks of the in-flight limit)
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
         self._idle = threading.Condition()
@@ -147,10 +152,25 @@ class _Handler(BaseHTTPRequestHandler):
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         req = RecordedRequest(self.command, self.path, headers, body, _parse_json(body))
+        srv = self._srv
+        plan: Plan | None = None
         try:
-            self._execute(self._srv.app.handle(req))
+            model = srv.inflight.enter(req.json, self.path)
+        except ApiError as err:  # over the in-flight limit: 429/1302 (wire notes §13.7)
+            model, plan = None, error_plan(err)
+        else:
+            if model is not None and srv.latency:
+                srv.stopping.wait(srv.latency)
+        try:
+            plan = srv.app.handle(req) if plan is None else plan
+            if not plan.chunked:  # a whole answer: done before its bytes leave, as the client will see it
+                srv.inflight.leave(model)
+                model = None
+            self._execute(plan)
         except OSError:
             self.close_connection = True
+        finally:
+            srv.inflight.leave(model)
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -255,9 +275,14 @@ class LocalGLMServer:
         stream_usage: str = "final",
         slow_seconds: float = 5.0,
         fault_retry_after: float | None = None,
+        inflight_limit: int | Mapping[str, int] | None = None,
+        latency: float = 0.0,
     ) -> None:
         config = Config(api_key, fault_rate, seed, stream_usage, slow_seconds, fault_retry_after)
         self._app = GLMApp(config, lambda: self.open_connections)
+        self.inflight = self._app.inflight  # per-model limit, 429/1302 above it; counts and peaks
+        self.inflight.limit = inflight_limit
+        self.latency = latency
         self._host = host
         self._port = port
         self._httpd: _HTTPServer | None = None
@@ -268,6 +293,7 @@ class LocalGLMServer:
         if self._httpd is not None:
             return self
         httpd = _HTTPServer((self._host, self._port), self._app)
+        httpd.latency = self.latency
         self._httpd = httpd
         self._port = httpd.server_address[1]
         self._thread = threading.Thread(
@@ -288,6 +314,7 @@ class LocalGLMServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         httpd.wait_for_idle(2.0)
+        self._app.bulk.close()
 
     def __enter__(self) -> LocalGLMServer:
         return self.start()
@@ -342,6 +369,11 @@ class LocalGLMServer:
         if value not in ("final", "separate"):
             raise ValueError("stream_usage must be 'final' or 'separate'")
         self._app.config.stream_usage = value
+
+    @property
+    def bulk(self) -> Bulk:
+        """Files, batches and async chat tasks the server holds (``bulk.tasks.polls_until_done`` etc.)."""
+        return self._app.bulk
 
     @property
     def task_polls(self) -> int:
