@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from glm_transport.catalog import ModelInfo, get_model_info
@@ -53,9 +53,14 @@ class ResponseRules:
 
     Attributes:
         first_call_only: ``parallel_tool_calls=False``: keep only the first function call.
+        inline_markup: read ``<think>`` and the box markers in the content as markup (models that
+            write their reasoning inline, the vision models, and ids the catalogue does not know);
+            a known text model's content is taken literally, so an answer about ``<think>`` tags
+            keeps them.
     """
 
     first_call_only: bool = False
+    inline_markup: bool = True
 
 
 DEFAULT_RULES = ResponseRules()
@@ -329,7 +334,7 @@ def build_chat_request(
     preserve = params.pop("preserve_thinking", None)
     required = bool(params.pop("tool_required", False))
     info = get_model_info(params["model"])
-    rules = _undocumented(params)
+    rules = replace(_undocumented(params), inline_markup=info.thinking == "tagged" or info.vision or not info.known)
     instructions: list[str] = []
 
     thinking = thinking_param(params.pop("thinking", None), preserve, info)

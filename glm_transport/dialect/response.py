@@ -97,16 +97,17 @@ class InlineSplitter:
     with ``"\\n"``, wire notes §4), as are those right after ``</think>``.
     """
 
-    __slots__ = ("_held", "_started", "_thinking")
+    __slots__ = ("_held", "_markup", "_started", "_thinking")
 
-    def __init__(self) -> None:
+    def __init__(self, markup: bool = True) -> None:
+        self._markup = markup  # False: the content is taken literally (``ResponseRules.inline_markup``)
         self._held = ""
         self._thinking = False
         self._started = False  # a non-newline character of the current part has gone out
 
     def feed(self, text: str) -> tuple[str, str]:
         """``(answer, reasoning)`` of ``text``, as far as it can be told yet."""
-        if not self._held and not self._thinking and "<" not in text:  # the common token
+        if not self._held and not self._thinking and ("<" not in text or not self._markup):  # the common token
             if not self._started:
                 text = text.lstrip("\n")
                 self._started = bool(text)
@@ -158,9 +159,9 @@ class InlineSplitter:
             (reasoning if self._thinking else answer).append(text)
 
 
-def split_inline(text: str) -> tuple[str, str]:
+def split_inline(text: str, markup: bool = True) -> tuple[str, str]:
     """``(answer, reasoning)`` of a whole content string (see ``InlineSplitter``)."""
-    if "<" not in text:
+    if "<" not in text or not markup:
         return text.lstrip("\n"), ""
     splitter = InlineSplitter()
     answer, reasoning = splitter.feed(text)
@@ -337,7 +338,7 @@ def _web_search(results: Sequence[WebSearchResult] | None) -> list[dict[str, Any
 def interpret_completion(completion: ChatCompletion, rules: ResponseRules = DEFAULT_RULES) -> Interpretation:
     """A non-streaming answer (wire notes §4) read by the rules above."""
     message = completion.message
-    text, inline = split_inline(message.text)
+    text, inline = split_inline(message.text, rules.inline_markup)
     reasoning = (message.reasoning_content or "") + inline
     calls, invalid, server = interpret_calls(message.tool_calls or (), completion.finish_reason, rules)
     filters = completion.content_filter
@@ -431,7 +432,7 @@ class StreamInterpreter:
 
     def __init__(self, rules: ResponseRules = DEFAULT_RULES) -> None:
         self.rules = rules
-        self._splitter = InlineSplitter()
+        self._splitter = InlineSplitter(rules.inline_markup)
         self._slots: list[dict[str, Any]] = []
         self._first: int | None = None  # the slot of the first function call
         self.id = ""

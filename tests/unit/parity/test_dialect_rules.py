@@ -188,6 +188,29 @@ def test_the_splitter_gives_the_same_parts_however_the_tags_are_split(size: int)
     assert ("".join(p[0] for p in pieces), "".join(p[1] for p in pieces)) == ("42", "weigh it")
 
 
+@pytest.mark.parametrize(
+    ("model", "markup"),
+    [
+        ("glm-z1-air", True),
+        ("glm-4.5v", True),
+        ("glm-4.1v-thinking-flash", True),
+        ("glm-4.7", False),
+        ("glm-4-plus", False),
+        ("glm-unlisted-9", True),
+    ],
+)
+def test_only_inline_reasoning_models_have_their_tags_read_as_markup(model: str, markup: bool) -> None:
+    """A known text model's answer about ``<think>`` tags keeps them, streamed or not."""
+    _, rules = build_chat_request({"model": model}, USER, stream=False)
+    assert rules.inline_markup is markup
+    literal = INLINE.lstrip("\n")
+    assert split_inline(INLINE, rules.inline_markup) == (("42", "weigh it") if markup else (literal, ""))
+    splitter = InlineSplitter(rules.inline_markup)
+    pieces = [splitter.feed(INLINE[at : at + 3]) for at in range(0, len(INLINE), 3)]
+    pieces.append(splitter.flush())
+    assert "".join(p[0] for p in pieces) == ("42" if markup else literal)
+
+
 def test_a_marker_start_at_the_very_end_is_text() -> None:
     splitter = InlineSplitter()
     assert splitter.feed("x <thi") == ("x ", "")

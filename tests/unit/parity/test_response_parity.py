@@ -123,6 +123,10 @@ ANSWERS: dict[str, tuple[Answer, Surface]] = {
         Answer(content=["<thi", "nk>\nweigh it", "</th", "ink>\n\n<|begin_of", "_box|>42<|end_of_box|>"]),
         Surface(text="42", reasoning="weigh it"),
     ),
+    "a text model's literal think tags": (
+        Answer(content=["Wrap it in <thi", "nk>…</think>", " tags"]),
+        Surface(text="Wrap it in <think>…</think> tags"),
+    ),
     "a tool call": (
         Answer(calls=[WEATHER_CALL], finish="tool_calls"),
         Surface(calls=[("get_weather", {"city": "Oslo"})], finish="tool_calls"),
@@ -245,6 +249,10 @@ def surface(adapter: str, server: LocalGLMServer, mode: str, answer: Answer, log
     return langchain_surface(shown) if adapter == "langchain" else llamaindex_surface(shown)
 
 
+# Inline markup is read only from models that write it (``ResponseRules.inline_markup``).
+MODEL_OF = {"inline think and box markers": "glm-4.5v"}
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("adapter", ADAPTERS)
 @pytest.mark.parametrize("case", list(ANSWERS))
@@ -252,7 +260,8 @@ def test_each_adapter_surfaces_all_of_the_answer(
     glm_server: LocalGLMServer, case: str, adapter: str, mode: str
 ) -> None:
     answer, expected = ANSWERS[case]
-    assert surface(adapter, glm_server, mode, answer, Logical()) == expected
+    logical = Logical(fields={"model": MODEL_OF.get(case, "glm-4.7")})
+    assert surface(adapter, glm_server, mode, answer, logical) == expected
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, TextBlock, ToolCallBlock
 
 from glm_transport import ChatStreamParser, get_model_info
+from glm_transport.dialect import build_chat_request
 from glm_transport.types import ChatCompletion
 from glm_transport.validation import normalize_chat_request
 from langchain_glm._convert import StreamConverter, to_chat_result
@@ -26,6 +27,8 @@ from llamaindex_glm._convert import to_wire_messages as li_to_wire
 
 ROUND_TRIP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INFO = get_model_info("glm-4.7")
+# glm-4.7 answers with its reasoning apart, so its content is taken literally (``<think>`` included).
+RULES = build_chat_request({"model": "glm-4.7"}, [{"role": "user", "content": "x"}], stream=False)[1]
 
 # Any unicode but surrogates; the assistant's text may not start with "\n", which both adapters
 # drop from GLM's answers on purpose (GLM starts most answers with one, spec §4).
@@ -120,8 +123,8 @@ def lc_back(wire: dict[str, Any], data: st.DataObject) -> list[BaseMessage]:
         return [SystemMessage(wire["content"])]
     if wire["role"] == "tool":
         return [ToolMessage(wire["content"], tool_call_id=wire["tool_call_id"])]
-    whole = to_chat_result(completion(wire)).generations[0].message
-    converter = StreamConverter("rid")
+    whole = to_chat_result(completion(wire), RULES).generations[0].message
+    converter = StreamConverter("rid", RULES)
     parts = [out.message for out in map(converter.convert, sse(wire, data)) if out is not None]
     streamed = sum(parts, AIMessageChunk(content="")) + converter.finish().message
     return [whole, streamed]
@@ -168,8 +171,8 @@ def li_back(wire: dict[str, Any], data: st.DataObject) -> list[ChatMessage]:
     if wire["role"] != "assistant":
         extra = {"tool_call_id": wire["tool_call_id"]} if wire["role"] == "tool" else {}
         return [ChatMessage(role=wire["role"], content=wire["content"], additional_kwargs=extra)]
-    whole = completion_to_response(completion(wire)).message
-    state = StreamState("rid")
+    whole = completion_to_response(completion(wire), RULES).message
+    state = StreamState("rid", RULES)
     last: ChatResponse | None = None
     for chunk in sse(wire, data):
         last = state.feed(chunk)
