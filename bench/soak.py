@@ -1,7 +1,9 @@
 """Soak: mixed requests through one ``ChatGLM``, one LlamaIndex ``GLM`` and one ``GLMEmbeddings``,
 128 in flight, against the local server injecting random faults (429/503 with a short Retry-After,
 connection dropped before the answer, dropped mid-stream, malformed event, answers and streams
-stalled past the client's read timeout).
+stalled past the client's read timeout). The same three models also serve a share of the requests
+from a second event loop in another thread, at the same time, and (where the platform can fork)
+another share from a child process forked while their pools are busy.
 
     .venv/bin/python -m bench.soak [--requests 5000] [--concurrency 128] [--fault-rate 0.1]
 
@@ -9,9 +11,9 @@ Every request carries a unique marker (``Q000042``) from which the local server'
 answer is known exactly: the chat echo, the tool-call arguments filled from the prompt, the
 embedding vectors. The server's recorded requests, grouped by marker, give the attempts per
 request. Prints the tallies and the invariants; exits 1 if one is violated: no answer duplicated,
-silently truncated or wrong, no untyped error, every request seen by the server under one request
-id, at most ``max_retries + 1`` attempts, no connection left open on either side, RSS growth
-between the first and the last thousand requests under 10%.
+silently truncated or wrong, no untyped error, every attempt seen by the server under its own
+request id (a retry never reuses one), at most ``max_retries + 1`` attempts, no connection left
+open on either side, RSS growth between the first and the last thousand requests under 10%.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import re
 import resource
+import select
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -57,6 +62,17 @@ class SoakConfig:
     slow_seconds: float = 1.5
     retry_after: float = 0.05
     seed: int = 7
+    second_loop_share: float = 0.1  # of the requests, sent from a second event loop in another thread
+    fork_share: float = 0.1  # of the requests, sent from a forked child (where there is fork)
+
+    def group_of(self, i: int) -> str:
+        """``main``, ``loop2`` or ``fork``: where request ``i`` is sent from."""
+        slot = (i * 7919) % 1000 / 1000  # spread evenly over the kinds of request
+        if slot < self.second_loop_share:
+            return "loop2"
+        if slot < self.second_loop_share + self.fork_share and hasattr(os, "fork"):
+            return "fork"
+        return "main"
 
     def server_args(self) -> list[str]:
         return [
@@ -78,7 +94,8 @@ class SoakResult:
     wrong: list[str] = field(default_factory=list)
     attempts: Counter[int] = field(default_factory=Counter)  # attempts -> number of requests
     unseen: int = 0  # requests the server never recorded
-    split_ids: int = 0  # requests sent under more than one request_id
+    reused_ids: int = 0  # requests whose attempts shared a request_id
+    groups: Counter[str] = field(default_factory=Counter)  # requests sent from each place
     client_busy: int = 0
     client_open: int = 0
     server_open: int = 0
@@ -103,7 +120,7 @@ class SoakResult:
             (not self.wrong, f"{len(self.wrong)} wrong answers, e.g. {self.wrong[:2]}"),
             (self.max_attempts <= max_retries + 1, f"a request made {self.max_attempts} attempts"),
             (self.unseen == 0, f"{self.unseen} requests never reached the server"),
-            (self.split_ids == 0, f"{self.split_ids} requests sent under several request ids"),
+            (self.reused_ids == 0, f"{self.reused_ids} requests reused a request id across attempts"),
             (self.client_busy + self.client_open == 0, "client connections left open"),
             (self.server_open == 0, f"{self.server_open} server connections left open"),
             (self.rss_growth < MAX_RSS_GROWTH, f"RSS grew {self.rss_growth:.1%}"),
@@ -120,7 +137,8 @@ class SoakResult:
             f"untyped errors                          {sum(self.untyped.values())}",
             f"duplicated / truncated / wrong answers  {self.duplicated} / {self.truncated} / {len(self.wrong)}",
             f"attempts per request (attempts: count)  {attempts}; max {self.max_attempts}",
-            f"never reached the server / split ids    {self.unseen} / {self.split_ids}",
+            f"sent from                               {', '.join(f'{k} {v}' for k, v in sorted(self.groups.items()))}",
+            f"never reached the server / reused ids   {self.unseen} / {self.reused_ids}",
             f"open connections at the end             client {self.client_busy} busy, "
             f"{self.client_open} open after close; server {self.server_open}",
             f"RSS first / last window                 {self.rss_first / 2**20:.1f} MiB / "
@@ -266,17 +284,17 @@ def rss_bytes() -> int:
 def count_attempts(result: SoakResult, recorded: list[dict[str, Any]], markers: list[str]) -> None:
     """Attempts per marker from the server's recorded requests, and the request ids they used."""
     attempts: Counter[str] = Counter()
-    ids: dict[str, set[str]] = {}
+    ids: dict[str, list[str]] = {}
     for req in recorded:
         found = set(MARKER.findall(req["body"]))
         for marker in found:
             attempts[marker] += 1
-            ids.setdefault(marker, set()).update(REQUEST_ID.findall(req["body"]))
+            ids.setdefault(marker, []).extend(REQUEST_ID.findall(req["body"]))
         if len(found) != 1:
             result.wrong.append(f"a recorded request carries {len(found)} markers")
     result.attempts = Counter(attempts[marker] for marker in markers)
     result.unseen = result.attempts.pop(0, 0)
-    result.split_ids = sum(1 for values in ids.values() if len(values) > 1)
+    result.reused_ids = sum(1 for values in ids.values() if len(values) != len(set(values)))
 
 
 def pool_connections(http: httpx.AsyncClient | None, *, busy: bool) -> int:
@@ -300,58 +318,259 @@ def server_open_connections(base_url: str, wait: float) -> int:
 # ---------------------------------------------------------------- the run
 
 
-async def run_soak(base_url: str, api_key: str, config: SoakConfig) -> SoakResult:
-    """Send ``config.requests`` mixed requests, ``config.concurrency`` at a time, and judge them."""
-    result = SoakResult(requests=config.requests)
-    models = Models.make(base_url, api_key, config)
-    markers = [f"Q{i:06d}" for i in range(config.requests)]
-    window = max(1, min(1000, config.requests // 5))
-    todo = iter(range(config.requests))
-    done = 0
+async def one(models: Models, marker: str, i: int, result: SoakResult) -> None:
+    """Send request ``i`` and judge its answer into ``result``."""
+    try:
+        got, expected = await KINDS[i % len(KINDS)](models, marker, i)
+    except GLMError as exc:
+        result.errors[type(exc).__name__] += 1
+        return
+    except Exception as exc:
+        result.untyped[f"{type(exc).__name__}: {exc}"[:200]] += 1
+        return
+    verdict = judge(got, expected, marker)
+    if verdict == "exact":
+        result.exact += 1
+    elif verdict == "duplicated":
+        result.duplicated += 1
+    elif verdict == "truncated":
+        result.truncated += 1
+    else:
+        result.wrong.append(f"{marker}: {got!r:.120} != {expected!r:.120}")
 
-    async def one(i: int) -> None:
-        marker = markers[i]
-        try:
-            got, expected = await KINDS[i % len(KINDS)](models, marker, i)
-        except GLMError as exc:
-            result.errors[type(exc).__name__] += 1
-            return
-        except Exception as exc:
-            result.untyped[f"{type(exc).__name__}: {exc}"[:200]] += 1
-            return
-        verdict = judge(got, expected, marker)
-        if verdict == "exact":
-            result.exact += 1
-        elif verdict == "duplicated":
-            result.duplicated += 1
-        elif verdict == "truncated":
-            result.truncated += 1
-        else:
-            result.wrong.append(f"{marker}: {got!r:.120} != {expected!r:.120}")
+
+async def run_group(
+    models: Models,
+    markers: list[str],
+    indices: list[int],
+    concurrency: int,
+    result: SoakResult,
+    on_done: Callable[[int], None] = lambda done: None,
+) -> list[httpx.AsyncClient]:
+    """Requests ``indices``, ``concurrency`` at a time, on the running loop; returns the loop's pools."""
+    todo = iter(indices)
+    done = 0
 
     async def worker() -> None:
         nonlocal done
         for i in todo:
-            await one(i)
+            await one(models, markers[i], i, result)
             done += 1
-            if done == window:
-                gc.collect()
-                result.rss_first = rss_bytes()
+            on_done(done)
 
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [await client._client() for client in models.async_clients()]
+
+
+def merge(into: SoakResult, part: dict[str, Any]) -> None:
+    into.exact += part["exact"]
+    into.errors.update(part["errors"])
+    into.untyped.update(part["untyped"])
+    into.duplicated += part["duplicated"]
+    into.truncated += part["truncated"]
+    into.wrong.extend(part["wrong"])
+
+
+def as_part(result: SoakResult) -> dict[str, Any]:
+    keys = ("exact", "errors", "untyped", "duplicated", "truncated", "wrong")
+    return {key: getattr(result, key) for key in keys}
+
+
+class SideGroup(threading.Thread):
+    """Runs a group of requests on a second event loop in this thread, or, with ``fork``, in a child
+    forked from this thread once ``start_when`` is set (the parent's pools busy by then)."""
+
+    def __init__(self, models: Models, markers: list[str], indices: list[int], *, fork: bool) -> None:
+        super().__init__(name="soak-fork" if fork else "soak-loop2", daemon=True)
+        self.args = (models, markers, indices)
+        self.fork = fork
+        self.start_when = threading.Event()
+        self.part: dict[str, Any] | None = None
+        self.pools: list[httpx.AsyncClient] = []
+        self.on_exit: Callable[[], None] = lambda: None
+
+    def _run_here(self) -> SoakResult:
+        part = SoakResult(requests=0)
+        models, markers, indices = self.args
+        self.pools = asyncio.run(run_group(models, markers, indices, 16, part))
+        return part
+
+    def run(self) -> None:
+        self.start_when.wait(600)
+        try:
+            self.part = as_part(self._run_here()) if not self.fork else self._run_in_child()
+        except BaseException as exc:
+            self.part = {**as_part(SoakResult(requests=0)), "untyped": {f"{type(exc).__name__}: {exc}"[:200]: 1}}
+        finally:
+            self.on_exit()
+
+    def _run_in_child(self) -> dict[str, Any]:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: only this thread; the models' clients were reset by the fork
+            try:
+                os.write(write_fd, json.dumps(as_part(self._run_here())).encode())
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        chunks = []
+        while select.select([read_fd], [], [], 600)[0]:
+            data = os.read(read_fd, 1 << 16)
+            if not data:
+                break
+            chunks.append(data)
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+        return dict(json.loads(b"".join(chunks)))
+
+
+async def run_soak(base_url: str, api_key: str, config: SoakConfig) -> SoakResult:
+    """Send ``config.requests`` mixed requests (128 at a time on this loop, the shares of the second
+    loop and the forked child alongside), and judge them."""
+    result = SoakResult(requests=config.requests)
+    models = Models.make(base_url, api_key, config)
+    markers = [f"Q{i:06d}" for i in range(config.requests)]
+    groups: dict[str, list[int]] = {"main": [], "loop2": [], "fork": []}
+    for i in range(config.requests):
+        groups[config.group_of(i)].append(i)
+    result.groups = Counter({name: len(indices) for name, indices in groups.items() if indices})
+    window = max(1, min(1000, len(groups["main"]) // 5))
+    sides = [SideGroup(models, markers, groups[name], fork=name == "fork") for name in ("loop2", "fork")]
+    sides = [side for side, name in zip(sides, ("loop2", "fork"), strict=True) if groups[name]]
+
+    def on_done(done: int) -> None:
+        if done == window:
+            gc.collect()
+            result.rss_first = rss_bytes()
+        if done == min(window, 64):
+            for side in sides:
+                side.start_when.set()
+
+    loop, finished = asyncio.get_running_loop(), asyncio.Semaphore(0)
+    for side in sides:
+        side.on_exit = lambda: loop.call_soon_threadsafe(finished.release)
+        side.start()
     start = time.perf_counter()
     try:
-        await asyncio.gather(*(worker() for _ in range(config.concurrency)))
+        pools = await run_group(models, markers, groups["main"], config.concurrency, result, on_done)
+        for side in sides:
+            side.start_when.set()
+        for _ in sides:
+            await finished.acquire()
         result.seconds = time.perf_counter() - start
         gc.collect()
         result.rss_last = rss_bytes()
-        pools = [client._http for client in models.async_clients()]
         result.client_busy = sum(pool_connections(http, busy=True) for http in pools)
     finally:
         await models.aclose()
+    for side in sides:
+        merge(result, side.part or {**as_part(SoakResult(requests=0)), "untyped": {"side group lost": 1}})
+    pools += [http for side in sides for http in side.pools]
     result.client_open = sum(pool_connections(http, busy=False) for http in pools)
     count_attempts(result, control(base_url, "requests"), markers)
     result.server_open = server_open_connections(base_url, wait=config.slow_seconds + 5)
     return result
+
+
+# ---------------------------------------------------------------- hostile-wire probes (--probes)
+
+
+def _probe_cases() -> list[tuple[str, str, list[tuple[Any, ...]], dict[str, Any]]]:
+    from tests.hostile import chunk_event, head, json_answer, sse, sse_answer
+
+    answer = json_answer("x" * 200)
+    split = answer.index(b"\r\n\r\n") + 4
+    stream_head = head()
+    deadline = {"total_timeout": 1.0}
+    return [
+        (
+            "1 body dripped a byte every 50 ms",
+            "chat",
+            [("send", answer[:split]), ("drip", answer[split:], 0.05)],
+            deadline,
+        ),
+        ("1 keep-alive comments only", "stream", [("send", stream_head), ("repeat", b": ping\n\n", 0.05)], deadline),
+        (
+            "1 one endless data line",
+            "stream",
+            [("send", stream_head + b"data: "), ("repeat", b"x" * 4096, 0.01)],
+            deadline,
+        ),
+        ("1 no status line for 15 s", "chat", [("sleep", 15), ("send", json_answer())], deadline),
+        (
+            "2 a 15 s gap after the first event",
+            "stream",
+            [("send", stream_head + sse(chunk_event("a"))), ("sleep", 15), ("send", sse_answer())],
+            {**deadline, "timeout": 30},
+        ),
+        ("4 body held open after [DONE]", "stream", [("send", stream_head + sse_answer()), ("sleep", 15)], {}),
+        (
+            "9 Retry-After: 86400",
+            "chat",
+            [("send", head(429, "application/json", content_length=2, retry_after="86400") + b"{}")],
+            {},
+        ),
+    ]
+
+
+def _probe_once(mode: str, method: str, kwargs: dict[str, Any]) -> str:
+    from glm_transport import AsyncGLMClient, GLMClient
+
+    request = {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}
+
+    async def arun() -> Any:
+        async with AsyncGLMClient(**kwargs) as client:
+            if method == "stream":
+                return [c async for c in await client.stream_chat(request)]
+            return await client.chat(request)
+
+    try:
+        if mode == "async":
+            asyncio.run(arun())
+        else:
+            with GLMClient(**kwargs) as client:
+                _ = list(client.stream_chat(request)) if method == "stream" else client.chat(request)
+    except GLMError as exc:
+        return f"{type(exc).__name__}: {exc.message[:50]}"
+    return "complete answer"
+
+
+def run_probes() -> list[str]:
+    """Each hostile-wire probe, sync and async: what came back and after how long."""
+    from tests.hostile import HostileServer
+
+    lines = []
+    for name, method, script, options in _probe_cases():
+        for mode in ("sync", "async"):
+            with HostileServer() as server:
+                server.play(*script)
+                start = time.perf_counter()
+                outcome = _probe_once(mode, method, {"api_key": "k", "base_url": server.base_url, **options})
+                lines.append(f"{name:38} {mode:5} {time.perf_counter() - start:6.2f} s  {outcome}")
+    lines.append(_probe_embeddings())
+    return lines
+
+
+def _probe_embeddings() -> str:
+    import json as _json
+
+    from glm_transport import GLMClient
+    from tests.hostile import HostileServer, head
+
+    data = [{"object": "embedding", "index": i, "embedding": [0.1]} for i in range(64)]
+    body = _json.dumps({"model": "embedding-3", "data": data}).encode()
+    with HostileServer(
+        [("sleep", 0.4), ("send", head(content_type="application/json", content_length=len(body)) + body)]
+    ) as server:
+        start = time.perf_counter()
+        try:
+            with GLMClient(api_key="k", base_url=server.base_url, total_timeout=1.0) as client:
+                client.embed(["t"] * 640)
+            outcome = "complete answer"
+        except GLMError as exc:
+            outcome = f"{type(exc).__name__}: {exc.message[:50]}"
+        elapsed, sent = time.perf_counter() - start, len(server.requests)
+        return f"{'3 640 texts, 0.4 s per batch':38} sync  {elapsed:6.2f} s  {outcome} ({sent} batches sent)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +580,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--probes", action="store_true", help="run the hostile-wire probes instead")
     args = parser.parse_args(argv)
+    if args.probes:
+        print("\n".join(run_probes()))
+        return 0
     config = SoakConfig(
         requests=args.requests, concurrency=args.concurrency, fault_rate=args.fault_rate, seed=args.seed
     )

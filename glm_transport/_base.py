@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from ._deadline import Deadline, bounded_timeouts
 from ._fasturl import parsed_url
 from ._version import __version__
 from .auth import GLMAuth
@@ -25,13 +25,15 @@ from .errors import (
     GLMConnectionError,
     GLMContentFilterError,
     GLMError,
+    GLMIncompleteResponseError,
+    GLMInterruptedError,
     GLMInvalidRequestError,
     GLMResponseValidationError,
     GLMStreamError,
     GLMTimeoutError,
-    error_from_body,
     error_from_response,
     is_error_envelope,
+    redact,
 )
 from .retry import RetryPolicy, parse_retry_after
 from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
@@ -42,13 +44,15 @@ from .validation import (
     validate_rerank_request,
 )
 
-__all__ = ["BaseGLMClient", "merge_rerank", "plan_batches"]
+__all__ = ["BaseGLMClient", "Call", "merge_rerank", "plan_batches"]
 
 logger = logging.getLogger("glm_transport")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
+# A socket timeout this close to the deadline is the deadline's (timers may fire a hair early).
+_DEADLINE_SLACK = 0.01
 
 
 def plan_batches(count: int, batch_size: int) -> list[slice]:
@@ -79,6 +83,79 @@ def merge_rerank(parts: Sequence[tuple[slice, RerankResponse]], top_n: int | Non
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+class Call:
+    """One logical call across its attempts: the body, the deadline they share, the attempt count.
+
+    A ``request_id`` we generated is fresh for every attempt: GLM answers a repeated id with 1231
+    ("You already have a request") when the first attempt did reach it. One the caller passed is
+    kept as given on every attempt (the caller asked for that id; a retry may then meet 1231).
+    ``Call.of_request`` wraps a request built elsewhere (a GET, a multipart upload): it is sent as
+    built on every attempt.
+    """
+
+    __slots__ = ("attempt", "body", "content", "deadline", "fresh_ids", "path", "prepared", "request_id", "stream")
+
+    def __init__(self, path: str, body: dict[str, Any], deadline: Deadline, *, stream: bool = False) -> None:
+        self.path = path
+        self.fresh_ids = "request_id" not in body
+        if self.fresh_ids:
+            body["request_id"] = new_request_id()
+        self.body = body
+        self.request_id = str(body["request_id"])
+        self.content = encode_body(body)
+        self.deadline = deadline
+        self.stream = stream
+        self.attempt = 0
+        self.prepared: httpx.Request | None = None
+
+    @classmethod
+    def of_request(cls, request: httpx.Request, request_id: str, deadline: Deadline) -> Call:
+        call = cls(request.url.path, {"request_id": request_id}, deadline)
+        call.prepared, call.fresh_ids = request, False
+        return call
+
+    def next_attempt(self) -> None:
+        self.attempt += 1
+        if self.fresh_ids:
+            self.request_id = self.body["request_id"] = new_request_id()
+            self.content = encode_body(self.body)
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """The JSON bytes of a body, or ``GLMInvalidRequestError`` naming the value that has none (a
+    set, bytes, an object, a lone surrogate); found only on failure, so the usual path pays nothing."""
+    try:
+        return _dumps(body).encode()
+    except (TypeError, ValueError, UnicodeEncodeError):
+        try:
+            where = _unencodable(body, "body") or "body"
+        except RecursionError:
+            where = "body (a circular reference)"
+        raise GLMInvalidRequestError(f"request field {where} cannot be sent as JSON") from None
+
+
+def _unencodable(value: Any, path: str) -> str:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} (a {type(key).__name__} key)"
+            found = _unencodable(item, f"{path}.{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(value, (list, tuple)):
+        return next((found for n, item in enumerate(value) if (found := _unencodable(item, f"{path}[{n}]"))), "")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return f"{path} (a lone surrogate in the text)"
+        return ""
+    if value is None or isinstance(value, (bool, int, float)):
+        return ""
+    return f"{path} (a {type(value).__name__})"
 
 
 def transport_error(exc: httpx.HTTPError, request_id: str | None, *, events: int = 0) -> GLMError:
@@ -127,6 +204,7 @@ class BaseGLMClient:
         if total_timeout is not None and total_timeout <= 0:
             raise GLMConfigurationError(f"total_timeout must be positive, got {total_timeout!r}")
         self.total_timeout = total_timeout
+        self._bounded = False  # set by a client whose pool enforces deadlines per socket operation
 
     @property
     def max_retries(self) -> int:
@@ -142,22 +220,39 @@ class BaseGLMClient:
 
     # ------------------------------------------------------------ requests
 
-    def _request(self, path: str, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Request:
+    def _request(
+        self,
+        path: str,
+        content: bytes | Mapping[str, Any],
+        *,
+        stream: bool = False,
+        timeout: Mapping[str, Any] | None = None,
+    ) -> httpx.Request:
+        if not isinstance(content, bytes):
+            content = encode_body(content)
         headers = dict(self._headers)
         headers["Accept"] = "text/event-stream" if stream else _JSON
         headers["Authorization"] = self._auth.header_value()
         return httpx.Request(
             "POST",
             parsed_url(self.base_url + path),
-            content=_dumps(body).encode(),
+            content=content,
             headers=headers,
-            extensions={"timeout": self._timeout_ext},
+            extensions={"timeout": self._timeout_ext if timeout is None else timeout},
         )
 
-    def _chat_request(self, request: Mapping[str, Any], *, stream: bool) -> tuple[httpx.Request, str]:
-        body: dict[str, Any] = dict(normalize_chat_request(request, stream=stream))
-        request_id = body.setdefault("request_id", new_request_id())
-        return self._request("/chat/completions", body, stream=stream), request_id
+    def _call(
+        self, path: str, body: Mapping[str, Any], *, stream: bool = False, deadline: Deadline | None = None
+    ) -> Call:
+        """A call of its own deadline (``total_timeout`` from now), or part of a larger one (batches)."""
+        return Call(path, dict(body), deadline or self._deadline(), stream=stream)
+
+    def _prepared(self, request: httpx.Request, request_id: str) -> Call:
+        """A call of a request built elsewhere (``Call.of_request``), with its own deadline."""
+        return Call.of_request(request, request_id, self._deadline())
+
+    def _chat_call(self, request: Mapping[str, Any], *, stream: bool) -> Call:
+        return self._call("/chat/completions", normalize_chat_request(request, stream=stream), stream=stream)
 
     def _embedding_bodies(
         self, texts: Sequence[str], model: str, dimensions: int | None, batch_size: int
@@ -170,10 +265,7 @@ class BaseGLMClient:
             raise GLMInvalidRequestError("embed() takes a list of strings; wrap a single text in a list")
         validate_embedding_input(texts, info, dimensions)
         extra = {} if dimensions is None else {"dimensions": dimensions}
-        return [
-            {"model": model, "input": list(texts[part]), **extra, "request_id": new_request_id()}
-            for part in plan_batches(len(texts), batch_size)
-        ]
+        return [{"model": model, "input": list(texts[part]), **extra} for part in plan_batches(len(texts), batch_size)]
 
     @staticmethod
     def _rerank_bodies(
@@ -192,7 +284,6 @@ class BaseGLMClient:
                 "model": model,
                 "query": query,
                 "documents": list(documents[part]),
-                "request_id": new_request_id(),
             }
             if top_n:
                 body["top_n"] = min(top_n, part.stop - part.start)
@@ -207,7 +298,7 @@ class BaseGLMClient:
     ) -> dict[str, Any]:
         if not messages:
             raise GLMInvalidRequestError("tokenize() needs at least one message")
-        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages], "request_id": new_request_id()}
+        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
         if tools:
             body["tools"] = [dict(t) for t in tools]
         return body
@@ -225,7 +316,6 @@ class BaseGLMClient:
         body: dict[str, Any] = {
             "search_query": query,
             "search_engine": search_engine,
-            "request_id": new_request_id(),
             **options,
         }
         if count is not None:
@@ -235,11 +325,12 @@ class BaseGLMClient:
     # ------------------------------------------------------------ responses
 
     def _status_error(self, response: httpx.Response, content: bytes, request_id: str | None) -> GLMAPIStatusError:
+        secrets = self._auth.secrets()
         if response.status_code == 401:
             self._auth.invalidate()
         return error_from_response(
             response.status_code,
-            content,
+            redact(content, secrets),
             request_id=request_id,
             retry_after=parse_retry_after(response.headers),
         )
@@ -256,9 +347,7 @@ class BaseGLMClient:
                 f"GLM answered {response.status_code} with a body that is not JSON: {snippet!r}", request_id=request_id
             ) from None
         if is_error_envelope(data):
-            raise error_from_body(
-                response.status_code, data, request_id=request_id, retry_after=parse_retry_after(response.headers)
-            )
+            raise self._status_error(response, content, request_id)
         try:
             result = model.model_validate(data)
         except ValidationError as exc:
@@ -271,8 +360,22 @@ class BaseGLMClient:
         if isinstance(result, ChatCompletion):
             if result.request_id is None:
                 result.request_id = request_id
-            self._check_finish(result.finish_reason, request_id)
+            self._check_finish(result.finish_reason, request_id, result)
         return result
+
+    def _body_failure(self, exc: httpx.HTTPError, response: httpx.Response, call: Call) -> GLMError:
+        """The body of a non-streaming answer failed after its status and headers arrived. A 2xx
+        answer was computed, and billed, before its headers were sent, so it is not retried (a
+        retry could bill it three times); an error status is classified by the status alone."""
+        if isinstance(exc, httpx.TimeoutException) and call.deadline.remaining() < _DEADLINE_SLACK:
+            return self._overall_timeout(call.request_id)
+        if not response.is_success:
+            return self._status_error(response, b"", call.request_id)
+        return GLMIncompleteResponseError(
+            f"the answer (HTTP {response.status_code}) was cut after its headers ({type(exc).__name__}); "
+            "the request reached GLM, so it is not retried",
+            request_id=call.request_id,
+        )
 
     def _stream_status_error(self, response: httpx.Response, content: bytes, request_id: str) -> GLMError:
         """A streaming call answered with a JSON body instead of events (spec §5.5)."""
@@ -283,10 +386,31 @@ class BaseGLMClient:
         except ValueError:
             data = None
         if is_error_envelope(data):
-            return error_from_body(response.status_code, data, request_id=request_id)
+            return self._status_error(response, content, request_id)
         return GLMResponseValidationError("expected an event stream, got a JSON body", request_id=request_id)
 
-    def _check_finish(self, finish_reason: str | None, request_id: str | None) -> None:
+    def _stream_error(self, kind: str, response: httpx.Response, first: bytes, request_id: str) -> GLMError:
+        if kind == "error":
+            return self._stream_status_error(response, first, request_id)
+        return self._not_an_event_stream(response, first, request_id)
+
+    @staticmethod
+    def _not_an_event_stream(response: httpx.Response, first: bytes, request_id: str) -> GLMError:
+        """A 2xx answer to a streaming call with another content type (a proxy's login page)."""
+        snippet = first[:120].decode("utf-8", "replace")
+        return GLMResponseValidationError(
+            f"expected an event stream, got {response.headers.get('content-type')!r} "
+            f"(HTTP {response.status_code}): {snippet!r}",
+            request_id=request_id,
+        )
+
+    def _check_finish(self, finish_reason: str | None, request_id: str | None, partial: Any = None) -> None:
+        if finish_reason == "network_error":
+            raise GLMInterruptedError(
+                "GLM's inference failed midway (finish_reason 'network_error'); the answer is incomplete",
+                request_id=request_id,
+                partial=partial,
+            )
         if finish_reason == "sensitive" and self.raise_on_sensitive:
             raise GLMContentFilterError(
                 "GLM's content filter stopped the answer (finish_reason 'sensitive')",
@@ -302,35 +426,46 @@ class BaseGLMClient:
 
     # ------------------------------------------------------------ retry and deadline
 
-    def _deadline(self) -> float | None:
-        """When the whole call, retries and streaming included, must be over (``total_timeout``)."""
-        return None if self.total_timeout is None else time.monotonic() + self.total_timeout
+    def _deadline(self) -> Deadline:
+        """When the whole call, retries, batches and streaming included, must be over (``total_timeout``)."""
+        return Deadline(self.total_timeout)
 
-    def _start_attempt(self, request: httpx.Request, deadline: float | None, request_id: str) -> None:
-        """Bound this attempt's connect/read/write/pool timeouts by what is left of the deadline."""
-        if deadline is None:
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise self._overall_timeout(request_id)
-        request.extensions["timeout"] = {
-            key: remaining if value is None else min(value, remaining) for key, value in self._timeout_ext.items()
-        }
+    def _attempt(self, call: Call) -> httpx.Request:
+        """The request of the next attempt, its timeouts bounded by what is left of the deadline
+        (per socket operation where the pool is ours, see ``_deadline.py``; else per attempt)."""
+        left = call.deadline.remaining()
+        if left <= 0:
+            raise self._overall_timeout(call.request_id)
+        if left == float("inf") and not (call.stream and self._bounded):
+            timeout: dict[str, Any] = self._timeout_ext  # nothing to bound (a stream's drain needs it)
+        elif self._bounded:
+            timeout = bounded_timeouts(self._timeout_ext, call.deadline)
+        else:
+            timeout = {key: left if value is None else min(value, left) for key, value in self._timeout_ext.items()}
+        if call.prepared is not None:
+            call.prepared.extensions["timeout"] = timeout
+            return call.prepared
+        return self._request(call.path, call.content, stream=call.stream, timeout=timeout)
+
+    def _failure(self, exc: httpx.HTTPError, call: Call, *, events: int = 0) -> GLMError:
+        if isinstance(exc, httpx.TimeoutException) and call.deadline.remaining() < _DEADLINE_SLACK:
+            return self._overall_timeout(call.request_id)
+        return transport_error(exc, call.request_id, events=events)
 
     def _overall_timeout(self, request_id: str) -> GLMTimeoutError:
         return GLMTimeoutError(f"overall timeout of {self.total_timeout}s exceeded", request_id=request_id)
 
-    def _retry_delay(self, attempt: int, error: GLMError, request: httpx.Request, deadline: float | None) -> float:
+    def _retry_delay(self, call: Call, error: GLMError) -> float:
         """Seconds before the next attempt, or re-raise ``error`` when the policy (or the deadline) says stop."""
-        delay = self.retry_policy.next_delay(attempt, error)
-        if delay is None or (deadline is not None and time.monotonic() + delay >= deadline):
+        delay = self.retry_policy.next_delay(call.attempt, error)
+        if delay is None or delay >= call.deadline.remaining():
             raise error
         logger.info(
             "GLM %s failed (%s: %s); retry %d/%d in %.2fs",
-            request.url.path,
+            call.path,
             type(error).__name__,
             error.message,
-            attempt + 1,
+            call.attempt + 1,
             self.retry_policy.max_retries,
             delay,
         )

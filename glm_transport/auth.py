@@ -57,6 +57,14 @@ class GLMAuth:
                 self._expires = now + JWT_TTL_SECONDS
             return "Bearer " + self._token
 
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a message: the key and the cached JWT."""
+        return (self._api_key.get_secret_value(), self._token or "")
+
+    def after_fork(self) -> None:
+        """In a forked child: a lock another thread held at the fork would never be released."""
+        self._lock = threading.Lock()
+
     def invalidate(self) -> None:
         """Forget a cached JWT (after a 401) so the next request signs a fresh one."""
         with self._lock:

@@ -73,6 +73,13 @@ def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr:
         raise GLMConfigurationError(
             "No GLM API key: pass api_key=... or set the ZHIPUAI_API_KEY or ZAI_API_KEY environment variable."
         )
+    if not (value.isascii() and value.isprintable()):
+        # A newline or NUL would reach httpx and come back inside a connection error (and its debug
+        # log), then be retried as a network failure; the key itself is never shown.
+        raise GLMConfigurationError(
+            "The GLM API key contains a control character (newline, NUL, ...) or a non-ASCII character; "
+            "check how it was read (the key is not shown)."
+        )
     return SecretStr(value)
 
 

@@ -10,7 +10,7 @@ are built from the response body and our own text only.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "GLMContentFilterError",
     "GLMContextWindowExceededError",
     "GLMError",
+    "GLMIncompleteResponseError",
+    "GLMInterruptedError",
     "GLMInvalidRequestError",
     "GLMNotFoundError",
     "GLMOverloadedError",
@@ -34,6 +36,7 @@ __all__ = [
     "GLMTimeoutError",
     "error_from_body",
     "error_from_response",
+    "redact",
 ]
 
 
@@ -73,6 +76,14 @@ class GLMTimeoutError(GLMError):
 
 class GLMStreamError(GLMError):
     """A stream that was cut short, carried a malformed event, or never reached ``[DONE]``."""
+
+
+class GLMIncompleteResponseError(GLMError):
+    """A non-streaming answer whose status line and headers arrived but whose body was cut or stalled.
+
+    The request reached GLM, which computes (and bills) the answer before it sends the headers, so
+    it is not retried: sending it again could bill it a second and third time.
+    """
 
 
 class GLMResponseValidationError(GLMError):
@@ -153,6 +164,17 @@ class GLMServerError(GLMAPIStatusError):
     retryable = True
 
 
+class GLMInterruptedError(GLMServerError):
+    """GLM ended the answer with ``finish_reason: "network_error"``: inference failed midway and
+    GLM's reference says to treat it as a failure of the whole call (wire notes §5.5, §11.8). Retryable;
+    ``partial`` is what arrived (the ``ChatCompletion`` of a non-streaming call; a stream's chunks
+    were already delivered one by one)."""
+
+    def __init__(self, message: str, *, partial: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, status_code=200, **kwargs)
+        self.partial = partial
+
+
 # Spec §6.3; the retry column there is the note's classification, which we follow.
 _CODE_CLASSES: Mapping[str, type[GLMAPIStatusError]] = {
     **dict.fromkeys(("1000", "1001", "1002", "1003", "1004", "1005"), GLMAuthenticationError),
@@ -227,6 +249,14 @@ def error_from_body(
         cls = GLMServerError if status_code >= 500 else GLMAPIStatusError
     text = (message or fallback_message or "GLM API error")[:_MAX_MESSAGE]
     return cls(text, status_code=status_code, code=code, request_id=request_id, retry_after=retry_after, body=body)
+
+
+def redact(content: bytes, secrets: Sequence[str]) -> bytes:
+    """``content`` with every secret (the key, a JWT) replaced, e.g. a 401 body echoing the header."""
+    for secret in secrets:
+        if secret and secret.encode() in content:
+            content = content.replace(secret.encode(), b"[redacted]")
+    return content
 
 
 def error_from_response(

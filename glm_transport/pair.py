@@ -5,6 +5,8 @@ Each is made on first use from the owner's settings and closed by the owner (``c
 module-level cache: an async client cached across event loops is an open bug in a popular adapter,
 and ``AsyncGLMClient`` already rebuilds its pool on a new loop. A copy of the owner (``model_copy``,
 ``deepcopy``, pickling) gets a fresh, empty pair, so two owners never close each other's client.
+In a child made by ``os.fork()`` the clients make fresh connections (see ``_lifecycle.py``) and the
+pair's lock is renewed, since another thread may have held it at the fork.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._lifecycle import reset_after_fork
+
 if TYPE_CHECKING:  # the clients (and httpx) load when the owner makes its first one
     from .client import AsyncGLMClient, GLMClient
 
@@ -20,11 +24,15 @@ __all__ = ["ClientPair"]
 
 
 class ClientPair:
-    __slots__ = ("_async", "_lock", "_sync")
+    __slots__ = ("__weakref__", "_async", "_lock", "_sync")
 
     def __init__(self) -> None:
         self._sync: GLMClient | None = None
         self._async: AsyncGLMClient | None = None
+        self._lock = threading.Lock()
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
         self._lock = threading.Lock()
 
     def __copy__(self) -> ClientPair:

@@ -14,30 +14,42 @@ __all__ = ["RetryPolicy", "parse_retry_after"]
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` in seconds or as an HTTP date."""
+    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` in seconds or as an HTTP date.
+
+    ``0`` means "now"; ``nan``, a negative number, a date in the past or garbage is no hint at all
+    (``None``: the normal backoff applies), so it can neither hammer the server with 1 ms gaps nor
+    put a NaN timer into an event loop. ``inf`` stays ``inf`` ("much too long": the caller gives up).
+    """
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
+        seconds = _usable(_number(raw_ms))
+        if seconds is not None:
+            return seconds / 1000.0
+    raw = (headers.get("retry-after") or "").strip()
     if not raw:
         return None
-    raw = raw.strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
+    seconds = _usable(_number(raw))
+    if seconds is None:
         try:
             when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+        return seconds if seconds > 0 else None
+    return seconds
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
         return None
-    return max(seconds, 0.0)
+
+
+def _usable(seconds: float | None) -> float | None:
+    return seconds if seconds is not None and seconds >= 0 else None  # NaN >= 0 is False
 
 
 @dataclass(frozen=True)
@@ -58,12 +70,13 @@ class RetryPolicy:
         """Seconds to sleep before attempt ``attempt + 1``, or ``None`` to give up and raise.
 
         ``attempt`` counts the attempts already made, from 0. The server's Retry-After wins over
-        the backoff (capped, so a proxy's "retry in a day" does not hang the caller).
+        the backoff; a wait longer than ``max_retry_after`` gives up at once with the error, as
+        openai-python does, rather than hanging the caller (a proxy's "retry in a day").
         """
         if attempt >= self.max_retries or not error.retryable:
             return None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            return min(float(retry_after), self.max_retry_after)
+            return float(retry_after) if retry_after <= self.max_retry_after else None
         base: float = min(self.initial_delay * (2**attempt), self.max_delay)
         return base * (1.0 - self.jitter * random.random())

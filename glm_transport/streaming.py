@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import GLMResponseValidationError, GLMStreamError, error_from_body, is_error_envelope
-from .sse import SSEDecoder, SSEEvent
+from pydantic import BaseModel, ValidationError
+
+from .errors import GLMError, GLMResponseValidationError, GLMStreamError, error_from_body, is_error_envelope
+from .sse import MAX_LINE_BYTES, SSEDecoder, SSEEvent
 from .types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -19,36 +21,117 @@ from .types import (
 
 __all__ = ["ChatStreamParser", "StreamAccumulator", "parse_chunk"]
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
 _loads = json.loads
 _WS = b" \t\r\n"
 
 
+def _malformed(where: str, value: Any, expected: str) -> GLMResponseValidationError:
+    shown = repr(value)[:60]
+    return GLMResponseValidationError(
+        f"malformed stream event: {where} is {type(value).__name__} {shown}, expected {expected}"
+    )
+
+
+def _optional(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, expected: str) -> Any:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise _malformed(f"{where}{key}", value, expected)
+    return value
+
+
+def _model(cls: type[ModelT], value: Any, where: str) -> ModelT:
+    if not isinstance(value, dict):
+        raise _malformed(where, value, "an object")
+    try:
+        return cls.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(map(str, first["loc"]))
+        raise GLMResponseValidationError(f"malformed stream event: {where}.{loc}: {first['msg']}") from None
+
+
+def _check_tool_calls(tool_calls: Any) -> list[dict[str, Any]]:
+    """Each fragment an object whose ``function`` is an object with a string name and string (or
+    object) arguments; anything else would escape later as an AttributeError or TypeError."""
+    where = "choices[0].delta.tool_calls"
+    if not isinstance(tool_calls, list):
+        raise _malformed(where, tool_calls, "a list")
+    for n, call in enumerate(tool_calls):
+        if not isinstance(call, dict):
+            raise _malformed(f"{where}[{n}]", call, "an object")
+        _optional(call, "index", int, f"{where}[{n}].", "an integer")
+        _optional(call, "id", str, f"{where}[{n}].", "a string")
+        _optional(call, "type", str, f"{where}[{n}].", "a string")
+        function = _optional(call, "function", dict, f"{where}[{n}].", "an object")
+        if function is not None:
+            _optional(function, "name", str, f"{where}[{n}].function.", "a string")
+            _optional(function, "arguments", (str, dict), f"{where}[{n}].function.", "a JSON string")
+    return tool_calls
+
+
+def _delta(chunk: ChatCompletionChunk, delta: Any) -> None:
+    # Exact-type checks inline: this runs once per streamed token.
+    if type(delta) is not dict:
+        raise _malformed("choices[0].delta", delta, "an object")
+    content = delta.get("content")
+    if content is None or type(content) is str:
+        chunk.content = content
+    elif isinstance(content, list):
+        chunk.content = content_text(content)
+    else:
+        raise _malformed("choices[0].delta.content", content, "a string")
+    reasoning = delta.get("reasoning_content")
+    if reasoning is not None and type(reasoning) is not str:
+        raise _malformed("choices[0].delta.reasoning_content", reasoning, "a string")
+    chunk.reasoning_content = reasoning
+    tool_calls = delta.get("tool_calls")
+    if tool_calls is not None:
+        chunk.tool_calls = _check_tool_calls(tool_calls)
+
+
+def _head(data: dict[str, Any]) -> tuple[str, str, int | None]:
+    """``id``, ``model`` and ``created`` of an event (an integer id is kept as text)."""
+    chunk_id, model, created = data.get("id") or "", data.get("model") or "", data.get("created")
+    if type(chunk_id) is not str:
+        chunk_id = str(_optional(data, "id", (str, int), "", "a string"))
+    if type(model) is not str:
+        raise _malformed("model", model, "a string")
+    if created is not None and type(created) is not int:
+        raise _malformed("created", created, "an integer")
+    return chunk_id, model, created
+
+
 def parse_chunk(data: Any) -> ChatCompletionChunk:
-    """One decoded ``data:`` payload to a chunk; tolerant of the variants in spec §5.2-5.3."""
-    if not isinstance(data, dict):
+    """One decoded ``data:`` payload to a chunk; tolerant of the variants in spec §5.2-5.3, strict
+    about shapes: a field of the wrong type is a ``GLMResponseValidationError`` naming it."""
+    if type(data) is not dict:
         raise GLMResponseValidationError(f"stream event is not a JSON object: {str(data)[:100]}")
     choices = data.get("choices")
     usage = data.get("usage")
     web_search = data.get("web_search")
+    if web_search and type(web_search) is not list:
+        raise _malformed("web_search", web_search, "a list")
+    chunk_id, model, created = _head(data)
     chunk = ChatCompletionChunk(
-        id=data.get("id") or "",
-        model=data.get("model") or "",
-        created=data.get("created"),
-        usage=Usage.model_validate(usage) if usage else None,
-        web_search=[WebSearchResult.model_validate(item) for item in web_search] if web_search else None,
+        id=chunk_id,
+        model=model,
+        created=created,
+        usage=_model(Usage, usage, "usage") if usage else None,
+        web_search=[_model(WebSearchResult, item, "web_search[]") for item in web_search] if web_search else None,
         raw=data,
     )
     if choices:  # ``[]`` in the separate-usage chunk (spec §5.3)
-        if not isinstance(choices, list) or not isinstance(choices[0], dict):
+        if type(choices) is not list or type(choices[0]) is not dict:
             raise GLMResponseValidationError("stream event has malformed 'choices'")
         choice = choices[0]
-        chunk.finish_reason = choice.get("finish_reason")
+        finish = choice.get("finish_reason")
+        if finish is not None and type(finish) is not str:
+            raise _malformed("choices[0].finish_reason", finish, "a string")
+        chunk.finish_reason = finish
         delta = choice.get("delta")
         if delta:
-            content = delta.get("content")
-            chunk.content = content if content is None or isinstance(content, str) else content_text(content)
-            chunk.reasoning_content = delta.get("reasoning_content")
-            chunk.tool_calls = delta.get("tool_calls")
+            _delta(chunk, delta)
     elif choices is None and usage is None:
         raise GLMResponseValidationError(f"stream event has neither 'choices' nor 'usage': {str(data)[:100]}")
     return chunk
@@ -72,13 +155,20 @@ class ChatStreamParser:
         self.events = 0
 
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
-        if self._json_body is not None:
-            self._json_body += data
-            return []
-        if self.events == 0 and not self._sse.pending and data.lstrip(_WS)[:1] == b"{":
-            self._json_body = bytearray(data)
-            return []
-        return self._chunks(self._sse.feed(data))
+        try:
+            if self._json_body is not None:
+                self._json_body += data
+                if len(self._json_body) > MAX_LINE_BYTES:
+                    raise GLMResponseValidationError(f"a JSON body longer than {MAX_LINE_BYTES} bytes in a stream")
+                return []
+            if self.events == 0 and not self._sse.pending_size and data.lstrip(_WS)[:1] == b"{":
+                self._json_body = bytearray(data)
+                return []
+            return self._chunks(self._sse.feed(data))
+        except GLMError as exc:
+            if exc.request_id is None:
+                exc.request_id = self._request_id
+            raise
 
     def _chunks(self, events: list[SSEEvent]) -> list[ChatCompletionChunk]:
         chunks: list[ChatCompletionChunk] = []
@@ -130,6 +220,7 @@ class StreamAccumulator:
     __slots__ = (
         "_content",
         "_reasoning",
+        "_slot_of",
         "_tool_calls",
         "created",
         "finish_reason",
@@ -143,6 +234,7 @@ class StreamAccumulator:
         self._content: list[str] = []
         self._reasoning: list[str] = []
         self._tool_calls: dict[int, dict[str, Any]] = {}
+        self._slot_of: dict[int, int] = {}  # a wire index -> the slot of the call it names now
         self.id = ""
         self.model = ""
         self.created: int | None = None
@@ -168,7 +260,7 @@ class StreamAccumulator:
             self.id, self.model, self.created = chunk.id, chunk.model, chunk.created
 
     def _merge_tool_call(self, delta: dict[str, Any]) -> None:
-        index = tool_call_index(delta, self._tool_calls)
+        index = self._slot(delta)
         function = delta.get("function") or {}
         slot = self._tool_calls.get(index)
         if slot is None:
@@ -192,6 +284,26 @@ class StreamAccumulator:
         for key, value in delta.items():  # e.g. the mcp object of BigModel's mcp tool calls
             if key not in ("id", "type", "index", "function"):
                 slot[key] = value
+
+    def _slot(self, delta: dict[str, Any]) -> int:
+        """The slot a fragment belongs to: the call with its ``id``; else the call its ``index``
+        names, unless the fragment brings a new id (a new call at a reused index); else a new slot
+        for a new id; else (a bare continuation) the last slot."""
+        known, index, call_id = self._tool_calls, delta.get("index"), delta.get("id")
+        if call_id:
+            for slot_index, slot in known.items():
+                if slot["id"] == call_id:
+                    return slot_index
+        if isinstance(index, int):
+            current = self._slot_of.get(index)
+            if current is not None and not (call_id and known[current]["id"]):
+                return current
+            fresh = index if index not in known else max(known) + 1
+            self._slot_of[index] = fresh
+            return fresh
+        if call_id:
+            return max(known, default=-1) + 1
+        return max(known, default=0)
 
     @property
     def content(self) -> str:
@@ -224,18 +336,3 @@ class StreamAccumulator:
                 "web_search": self.web_search,
             }
         )
-
-
-def tool_call_index(delta: dict[str, Any], known: dict[int, dict[str, Any]]) -> int:
-    """The slot a tool-call fragment belongs to: its ``index``; else the call with its ``id``;
-    else a new slot for a new id; else (a bare continuation) the last slot."""
-    index = delta.get("index")
-    if isinstance(index, int):
-        return index
-    call_id = delta.get("id")
-    if call_id:
-        for slot_index, slot in known.items():
-            if slot["id"] == call_id:
-                return slot_index
-        return max(known, default=-1) + 1
-    return max(known, default=0)

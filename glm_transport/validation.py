@@ -5,7 +5,7 @@ that names the problem, and never reaches the network (spec §3, §3.5, §7, §8
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .catalog import ModelInfo, lookup_model
@@ -38,56 +38,148 @@ def _fail(message: str) -> GLMInvalidRequestError:
     return GLMInvalidRequestError(message)
 
 
-def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatCompletionRequest:
-    """A copy of ``request`` ready for the wire, or ``GLMInvalidRequestError``.
+# ---------------------------------------------------------------- one check per field
+# Each takes (field name, value, model info) and returns the value to send, or raises.
 
-    Rewrites: ``None`` values are dropped (spec §11.2); ``temperature == 0`` becomes
-    ``do_sample: false`` without a temperature (spec §3.5: greedy, never a silent 0.01); a single
-    ``stop`` string becomes a one-item list; ``tool_stream`` is dropped on a non-streaming call,
-    where the API rejects it and it means nothing; an empty function ``parameters`` becomes an
-    empty object schema (spec §3.3).
-    """
-    body: dict[str, Any] = {key: value for key, value in request.items() if value is not None}
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise _fail("'model' is required: a GLM model id such as 'glm-4.7'")
-    # The catalogue informs, never refuses (docs/wire-notes.md §9): an unknown id warns once and is sent.
-    lookup_model(model)
-    _check_messages(body.get("messages"))
-    _check_sampling(body)
-    if "stop" in body:
-        body["stop"] = _check_stop(body["stop"])
-    if "tools" in body:
-        body["tools"] = _check_tools(body["tools"])
-        if not body["tools"]:
-            del body["tools"]
-    choice = body.get("tool_choice")
-    if choice is not None and choice != "auto":
+Check = Callable[[str, Any, ModelInfo], Any]
+
+
+def _number(low: float, high: float) -> Check:
+    def check(name: str, value: Any, info: ModelInfo) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise _fail(f"{name} must be between {low:g} and {high:g} for GLM, got {value!r}")
+        return value
+
+    return check
+
+
+def _max_tokens(name: str, value: Any, info: ModelInfo) -> Any:
+    # Only the documented range (wire notes §3.1); a model's own cap is the server's to enforce.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOKENS_LIMIT:
+        raise _fail(f"max_tokens must be an integer from 1 to {MAX_TOKENS_LIMIT}, got {value!r}")
+    return value
+
+
+def _boolean(name: str, value: Any, info: ModelInfo) -> Any:
+    if not isinstance(value, bool):
+        raise _fail(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def _text(low: int, high: int) -> Check:
+    def check(name: str, value: Any, info: ModelInfo) -> Any:
+        if not (isinstance(value, str) and low <= len(value) <= high):
+            raise _fail(f"{name} must be a string of {low} to {high} characters")
+        return value
+
+    return check
+
+
+def _stop(name: str, stop: Any, info: ModelInfo) -> list[str]:
+    if isinstance(stop, str):
+        words: list[Any] = [stop]
+    elif isinstance(stop, (list, tuple)):
+        words = list(stop)
+    else:
+        raise _fail(f"stop must be a non-empty string or a list of them, got {type(stop).__name__}")
+    if not all(isinstance(word, str) and word for word in words):
+        raise _fail("stop must be a non-empty string or a list of them")
+    if len(words) > MAX_STOP_SEQUENCES:
+        raise _fail(f"GLM accepts at most {MAX_STOP_SEQUENCES} stop sequence, got {len(words)}: {words!r}")
+    return words
+
+
+def _tool_choice(name: str, choice: Any, info: ModelInfo) -> Any:
+    if choice != "auto":
         raise _fail(
             f"tool_choice {choice!r} is not accepted by GLM, which only documents 'auto' (spec §3.5); "
             "the adapters emulate other choices by narrowing the tools offered"
         )
-    fmt = body.get("response_format")
-    if fmt is not None and (not isinstance(fmt, Mapping) or fmt.get("type") not in ("text", "json_object")):
+    return choice
+
+
+def _response_format(name: str, fmt: Any, info: ModelInfo) -> Any:
+    if not isinstance(fmt, Mapping) or fmt.get("type") not in ("text", "json_object"):
         raise _fail("response_format must be {'type': 'text'} or {'type': 'json_object'}; GLM has no json_schema")
-    thinking = body.get("thinking")
-    if thinking is not None and (
-        not isinstance(thinking, Mapping) or thinking.get("type") not in ("enabled", "disabled")
-    ):
+    return fmt
+
+
+def _thinking(name: str, thinking: Any, info: ModelInfo) -> Any:
+    if not isinstance(thinking, Mapping) or thinking.get("type") not in ("enabled", "disabled"):
         raise _fail("thinking must be {'type': 'enabled' | 'disabled', 'clear_thinking'?: bool}")
-    if not stream:
+    return thinking
+
+
+def _messages(name: str, messages: Any, info: ModelInfo) -> Any:
+    _check_messages(messages, info)
+    return messages
+
+
+def _tools(name: str, tools: Any, info: ModelInfo) -> Any:
+    return _check_tools(tools, info)
+
+
+# The fields checked, in this order; a field not listed is sent as given.
+_FIELD_CHECKS: tuple[tuple[str, Check], ...] = (
+    ("messages", _messages),
+    ("temperature", _number(0, 1)),
+    ("top_p", _number(0.01, 1)),
+    ("max_tokens", _max_tokens),
+    ("do_sample", _boolean),
+    ("stream", _boolean),
+    ("tool_stream", _boolean),
+    ("stop", _stop),
+    ("tools", _tools),
+    ("tool_choice", _tool_choice),
+    ("response_format", _response_format),
+    ("thinking", _thinking),
+    ("request_id", _text(6, 64)),
+    ("user_id", _text(6, 128)),
+)
+
+
+def _model(model: Any) -> ModelInfo:
+    if not isinstance(model, str) or not model.strip():
+        raise _fail("'model' is required: a GLM model id such as 'glm-4.7'")
+    if model != model.strip() or not model.isprintable() or " " in model:
+        raise _fail(f"model id {model!r} contains whitespace or a control character")
+    # The catalogue informs, never refuses (docs/wire-notes.md §9): an unknown id warns once and is sent.
+    return lookup_model(model)
+
+
+def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatCompletionRequest:
+    """A copy of ``request`` ready for the wire, or ``GLMInvalidRequestError``.
+
+    Each field is checked by its entry in ``_FIELD_CHECKS``. Rewrites: ``None`` values are dropped
+    (spec §11.2); ``temperature == 0`` becomes ``do_sample: false`` without a temperature (spec §3.5:
+    greedy, never a silent 0.01); a single ``stop`` string becomes a one-item list; ``tool_stream``
+    is dropped on a non-streaming call, where the API rejects it and it means nothing; an empty
+    function ``parameters`` becomes an empty object schema (spec §3.3); an empty ``tools`` is dropped.
+    """
+    body: dict[str, Any] = {key: value for key, value in request.items() if value is not None}
+    info = _model(body.get("model"))
+    if "messages" not in body:
+        raise _fail("messages must be a non-empty list")
+    for key, check in _FIELD_CHECKS:
+        if key in body:
+            body[key] = check(key, body[key], info)
+    if body.get("temperature") == 0:
+        del body["temperature"]
+        body["do_sample"] = False
+    if "tools" in body and not body["tools"]:
+        del body["tools"]
+    if stream:
+        body["stream"] = True
+    else:
         body.pop("tool_stream", None)
         body.pop("stream", None)
-    else:
-        body["stream"] = True
-    for key, low, high in (("request_id", 6, 64), ("user_id", 6, 128)):
-        value = body.get(key)
-        if value is not None and not (isinstance(value, str) and low <= len(value) <= high):
-            raise _fail(f"{key} must be a string of {low} to {high} characters")
     return body  # type: ignore[return-value]
 
 
-def _check_messages(messages: Any) -> None:
+# ---------------------------------------------------------------- messages and tools
+
+
+def _check_messages(messages: Any, info: ModelInfo) -> None:
     if not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)) or not messages:
         raise _fail("messages must be a non-empty list")
     roles = set()
@@ -98,59 +190,71 @@ def _check_messages(messages: Any) -> None:
         if role not in _ROLES:
             raise _fail(f"messages[{position}] has role {role!r}; GLM accepts system, user, assistant, tool")
         roles.add(role)
-        content = message.get("content")
-        if role == "tool" and not message.get("tool_call_id"):
-            raise _fail(f"messages[{position}] is a tool result without 'tool_call_id'")
-        if role == "assistant":
-            if content is None and not message.get("tool_calls"):
-                raise _fail(f"messages[{position}] is an assistant message with neither content nor tool_calls")
-        elif isinstance(content, list):
-            if role != "user":
-                raise _fail(f"messages[{position}]: only user messages may carry content parts; {role} needs text")
-            _check_parts(content, position)
-        elif not isinstance(content, str):
-            raise _fail(f"messages[{position}] ({role}) content must be a string")
+        _ROLE_CHECKS[role](message, position, info)
     if roles <= {"system"} or roles <= {"assistant"}:
         raise _fail("messages must not consist only of system or only of assistant messages (spec §3.1)")
 
 
-def _check_parts(parts: list[Any], position: int) -> None:
+def _check_user(message: Mapping[str, Any], position: int, info: ModelInfo) -> None:
+    content = message.get("content")
+    if isinstance(content, list):
+        if not content:
+            raise _fail(f"messages[{position}] (user) has an empty list of content parts; GLM rejects empty input")
+        _check_parts(content, position, info)
+    elif not isinstance(content, str):
+        raise _fail(f"messages[{position}] (user) content must be a string or a list of parts")
+    elif not content:
+        raise _fail(f"messages[{position}] (user) content is empty; GLM rejects empty input (code 1214)")
+
+
+def _check_text(message: Mapping[str, Any], position: int, info: ModelInfo) -> None:
+    content = message.get("content")
+    role = message.get("role")
+    if isinstance(content, list):
+        raise _fail(f"messages[{position}]: only user messages may carry content parts; {role} needs text")
+    if not isinstance(content, str):
+        raise _fail(f"messages[{position}] ({role}) content must be a string")
+    if role == "tool" and not message.get("tool_call_id"):
+        raise _fail(f"messages[{position}] is a tool result without 'tool_call_id'")
+
+
+def _check_assistant(message: Mapping[str, Any], position: int, info: ModelInfo) -> None:
+    content, tool_calls = message.get("content"), message.get("tool_calls")
+    if content is None and not tool_calls:
+        raise _fail(f"messages[{position}] is an assistant message with neither content nor tool_calls")
+    if content is not None and not isinstance(content, str):
+        raise _fail(f"messages[{position}] (assistant) content must be a string")
+    if tool_calls is None:
+        return
+    if not isinstance(tool_calls, list):
+        raise _fail(f"messages[{position}].tool_calls must be a list, got {type(tool_calls).__name__}")
+    for n, call in enumerate(tool_calls):
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping):
+            raise _fail(f"messages[{position}].tool_calls[{n}] needs a 'function' object with name and arguments")
+        if not isinstance(function.get("name"), str) or not isinstance(function.get("arguments", ""), (str, Mapping)):
+            raise _fail(f"messages[{position}].tool_calls[{n}].function needs a string name and string arguments")
+
+
+_ROLE_CHECKS: Mapping[str, Callable[[Mapping[str, Any], int, ModelInfo], None]] = {
+    "user": _check_user,
+    "system": _check_text,
+    "tool": _check_text,
+    "assistant": _check_assistant,
+}
+
+
+def _check_parts(parts: list[Any], position: int, info: ModelInfo) -> None:
     # Whether the model takes images is the server's call (a catalogue value, wire notes §9).
-    for part in parts:
+    for n, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind is None:
             raise _fail(f"messages[{position}] has a content part without a 'type'")
+        if kind == "text" and not isinstance(part.get("text"), str):
+            raise _fail(f"messages[{position}].content[{n}] is a text part whose 'text' is not a string")
 
 
-def _check_sampling(body: dict[str, Any]) -> None:
-    temperature = body.get("temperature")
-    if temperature is not None:
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 1:
-            raise _fail(f"temperature must be between 0 and 1 for GLM, got {temperature!r}")
-        if temperature == 0:
-            del body["temperature"]
-            body["do_sample"] = False
-    top_p = body.get("top_p")
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0.01 <= top_p <= 1):
-        raise _fail(f"top_p must be between 0.01 and 1 for GLM, got {top_p!r}")
-    max_tokens = body.get("max_tokens")
-    if max_tokens is not None:
-        # Only the documented range (wire notes §3.1); a model's own cap is the server's to enforce.
-        limit = MAX_TOKENS_LIMIT
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= limit:
-            raise _fail(f"max_tokens must be an integer from 1 to {limit}, got {max_tokens!r}")
-
-
-def _check_stop(stop: Any) -> list[str]:
-    words = [stop] if isinstance(stop, str) else list(stop)
-    if not all(isinstance(word, str) and word for word in words):
-        raise _fail("stop must be a non-empty string or a list of them")
-    if len(words) > MAX_STOP_SEQUENCES:
-        raise _fail(f"GLM accepts at most {MAX_STOP_SEQUENCES} stop sequence, got {len(words)}: {words!r}")
-    return words
-
-
-def _check_tools(tools: Any) -> list[Any]:
+def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
     if not isinstance(tools, list):
         raise _fail("tools must be a list")
     if len(tools) > MAX_TOOLS:

@@ -138,7 +138,7 @@ def drive(client: GLMClient, flow: Flow[T]) -> T:
         while True:
             step = flow.send(reply)
             if isinstance(step, Call):
-                reply = client._json(step.request, step.request_id, step.model)
+                reply = client._json(client._prepared(step.request, step.request_id), step.model)
             else:
                 time.sleep(step.seconds)
                 reply = None
@@ -155,7 +155,7 @@ async def adrive(client: AsyncGLMClient, flow: Flow[T]) -> T:
         while True:
             step = flow.send(reply)
             if isinstance(step, Call):
-                reply = await client._json(step.request, step.request_id, step.model)
+                reply = await client._json(client._prepared(step.request, step.request_id), step.model)
             else:
                 await asyncio.sleep(step.seconds)
                 reply = None

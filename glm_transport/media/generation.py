@@ -275,7 +275,7 @@ class ImageGenerator(_ImageBase):
 
     def generate(self, prompt: str, **options: Any) -> GeneratedImage:
         call = json_request(self.client, "/images/generations", self._body(prompt, options), ImageReply)
-        reply = self.client._json(call.request, call.request_id, ImageReply)
+        reply = self.client._json(self.client._prepared(call.request, call.request_id), ImageReply)
         return image_result(self.model, reply, call.request_id)
 
 
@@ -288,7 +288,7 @@ class AsyncImageGenerator(_ImageBase):
 
     async def generate(self, prompt: str, **options: Any) -> GeneratedImage:
         call = json_request(self.client, "/images/generations", self._body(prompt, options), ImageReply)
-        reply = await self.client._json(call.request, call.request_id, ImageReply)
+        reply = await self.client._json(self.client._prepared(call.request, call.request_id), ImageReply)
         return image_result(self.model, reply, call.request_id)
 
 

@@ -10,6 +10,7 @@ model is likewise the server's to refuse (docs/wire-notes.md §9).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ def _tool(name: str) -> FunctionTool:
 TEXT_ONLY = "text-only"
 STOP = "at most 1 stop sequence"
 LONG = "word " * 4000  # about 5,000 tokens: over embedding-3's 3,072
+USER_PART_NONE = {"role": "user", "content": [{"type": "text", "text": None}]}
+ASK = [{"role": "user", "content": "weather?"}]
+CALLS: dict[str, Any] = {"role": "assistant", "content": None}
 
 CASES = [
     # ---- messages
@@ -303,6 +307,68 @@ CASES = [
             ("GLM", lambda e: e.li(model="glm-9-preview-li").message.content),
         )
     ),
+    # ---- malformed values that used to reach the wire, or fail untyped (TypeError, UnicodeEncodeError)
+    *(
+        Case(problem, "transport", lambda e, body=body: e.chat(**body), GLMInvalidRequestError, match)
+        for problem, body, match in (
+            ("text part without text", {"messages": [USER_PART_NONE]}, "text part whose 'text' is not a string"),
+            (
+                "assistant tool call without function",
+                {"messages": [*ASK, {**CALLS, "tool_calls": [{"id": "c"}]}]},
+                "needs a 'function' object",
+            ),
+            (
+                "assistant tool call function not an object",
+                {"messages": [*ASK, {**CALLS, "tool_calls": [{"function": "f"}]}]},
+                "needs a 'function' object",
+            ),
+            (
+                "assistant tool_calls not a list",
+                {"messages": [*ASK, {**CALLS, "tool_calls": "x"}]},
+                "tool_calls must be a list",
+            ),
+            ("do_sample not a boolean", {"do_sample": "yes"}, "do_sample must be true or false"),
+            ("stop not a string or list", {"stop": 5}, "got int"),
+            ("stop given as a set", {"stop": {"a"}}, "got set"),
+            (
+                "a set where JSON needs a list",
+                {"messages": [{"role": "user", "content": "hi", "name": {"x"}}]},
+                "body.messages[0].name (a set)",
+            ),
+            ("empty user content", {"messages": [{"role": "user", "content": ""}]}, "content is empty"),
+        )
+    ),
+    *(
+        Case(
+            "model id with a newline",
+            target,
+            call,
+            GLMInvalidRequestError,
+            "contains whitespace or a control character",
+        )
+        for target, call in (
+            ("transport", lambda e: e.chat(model="glm-4.7\n")),
+            ("ChatGLM", lambda e: e.lc(model="glm-4.7\n")),
+            ("GLM", lambda e: e.li(model="glm-4.7\n")),
+        )
+    ),
+    *(
+        Case("lone surrogate in the text", target, call, GLMInvalidRequestError, "lone surrogate")
+        for target, call in (
+            ("transport", lambda e: e.chat(messages=[{"role": "user", "content": "hi \ud800"}])),
+            ("ChatGLM", lambda e: e.lc("hi \ud800")),
+            ("GLM", lambda e: e.li([ChatMessage(role="user", content="hi \ud800")])),
+        )
+    ),
+    Case("empty prompt", "GLM", lambda e: e.make(GLM).complete(""), GLMInvalidRequestError, "content is empty"),
+    Case("empty prompt", "ChatGLM", lambda e: e.lc(""), GLMInvalidRequestError, "content is empty"),
+    Case(
+        "message without content",
+        "GLM",
+        lambda e: e.li([ChatMessage(role="user", content=None)]),
+        GLMInvalidRequestError,
+        "(user) content",
+    ),
     # ---- a proxy in between answering 200 with something else
     *(
         Case("wrong-shaped answer from a proxy", target, call, GLMResponseValidationError, message, 1, reply)
@@ -348,7 +414,7 @@ def test_bad_input_is_a_clear_error_before_any_request(case: Case, env: Env) -> 
         if case.error is None:
             assert "Hello! You said: hi" in case.call(env)
         else:
-            with pytest.raises(case.error, match=case.match.replace("(", r"\(").replace("?", r"\?")):
+            with pytest.raises(case.error, match=re.escape(case.match)):
                 case.call(env)
     assert len(env.server.requests) == case.requests
     if case.error is None:

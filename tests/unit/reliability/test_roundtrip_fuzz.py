@@ -30,6 +30,7 @@ INFO = get_model_info("glm-4.7")
 # Any unicode but surrogates; the assistant's text may not start with "\n", which both adapters
 # drop from GLM's answers on purpose (GLM starts most answers with one, spec §4).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+USER_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)  # GLM rejects "" (1214)
 ANSWER = TEXT.filter(lambda t: not t.startswith("\n"))
 NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,20}", fullmatch=True)
 CALL_ID = st.from_regex(r"call_[0-9]{1,19}", fullmatch=True)
@@ -49,7 +50,7 @@ CALLS = st.lists(st.tuples(CALL_ID, NAME, ARGS), max_size=3, unique_by=lambda ca
 def turns() -> st.SearchStrategy[list[tuple[str, Any]]]:
     """A conversation: an optional system prompt, then user turns and assistant turns; an
     assistant turn with tool calls is followed by one result per call."""
-    user = st.tuples(st.just("user"), TEXT)
+    user = st.tuples(st.just("user"), USER_TEXT)
     assistant = st.tuples(st.just("assistant"), st.tuples(ANSWER, CALLS))
     body = st.lists(st.one_of(user, assistant), min_size=1, max_size=5)
     system = st.lists(st.tuples(st.just("system"), TEXT), max_size=1)

@@ -1,10 +1,12 @@
-"""A short soak (about 500 mixed requests, 128 in flight, 10% random faults) through the adapters,
-asserting the invariants of ``bench/soak.py``: nothing lost, duplicated or silently truncated, at
-most ``max_retries + 1`` attempts, no connection left open, no memory growth."""
+"""A short soak (about 500 mixed requests, 128 in flight, 10% random faults, shares from a second
+event loop and a forked child) through the adapters, asserting the invariants of ``bench/soak.py``:
+nothing lost, duplicated or silently truncated, at most ``max_retries + 1`` attempts, no connection
+left open, no memory growth."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 
 from bench.soak import SoakConfig, SoakResult, judge, run_soak
@@ -26,6 +28,8 @@ def test_a_short_soak_under_random_faults_keeps_every_invariant() -> None:
     # The faults really happened: some requests were retried, and some streams failed typed.
     assert result.attempts[1] < CONFIG.requests
     assert result.exact > CONFIG.requests * 0.9
+    # A share came from a second event loop in another thread and from a forked child, at once.
+    assert result.groups["loop2"] > 0 and (result.groups["fork"] > 0 or not hasattr(os, "fork"))
 
 
 def test_the_judge_tells_duplicated_truncated_and_wrong_answers_apart() -> None:

@@ -99,9 +99,10 @@ RETRIED = [
 
 
 @pytest.mark.parametrize(("fault", "kind"), RETRIED, ids=[f"{type(f).__name__}-{k}" for f, k in RETRIED])
-def test_retryable_failures_are_retried_with_the_same_request_id(
+def test_retryable_failures_are_retried_with_a_fresh_request_id_per_attempt(
     driver: Driver, glm_server: LocalGLMServer, fault: Reply, kind: str
 ) -> None:
+    # GLM answers a repeated request_id with 1231 when the first attempt did reach it.
     glm_server.fail_times(2, fault)
     result = (
         driver.call("chat", HELLO).message.content
@@ -111,8 +112,14 @@ def test_retryable_failures_are_retried_with_the_same_request_id(
     assert "Hello! You said" in result
     sent = chat_requests(glm_server)
     assert len(sent) == 3
-    assert len({r.json["request_id"] for r in sent}) == 1
+    assert len({r.json["request_id"] for r in sent}) == 3
     assert driver.active_connections() == 0
+
+
+def test_a_request_id_the_caller_passed_is_kept_on_every_attempt(driver: Driver, glm_server: LocalGLMServer) -> None:
+    glm_server.fail_times(2, Reply.status(503, "1305", headers={}))
+    driver.call("chat", {**HELLO, "request_id": "caller-chosen-id"})
+    assert [r.json["request_id"] for r in chat_requests(glm_server)] == ["caller-chosen-id"] * 3
 
 
 @pytest.mark.parametrize(
@@ -217,12 +224,14 @@ def test_a_2xx_body_of_the_wrong_shape_is_a_typed_error(
         driver.call("chat", HELLO)
 
 
-def test_a_stream_answered_by_a_proxy_page_is_not_a_silent_empty_stream(
+def test_a_stream_answered_by_a_proxy_page_says_it_is_not_an_event_stream(
     driver: Driver, glm_server: LocalGLMServer
 ) -> None:
     glm_server.enqueue(Reply.raw(200, b"<html>proxy login</html>", content_type="text/html"))
-    with pytest.raises(GLMStreamError, match="before \\[DONE\\]"):
+    with pytest.raises(GLMResponseValidationError, match="not an event stream|expected an event stream") as info:
         driver.stream(HELLO)
+    assert "text/html" in str(info.value) and "proxy login" in str(info.value)
+    assert len(glm_server.requests) == 1
 
 
 @pytest.mark.parametrize("kind", ["chat", "stream"])

@@ -103,8 +103,8 @@ def test_the_key_never_appears_in_reprs() -> None:
     client = GLMClient(api_key=key, base_url="http://127.0.0.1:9/api/paas/v4", use_jwt=True)
     for text in (repr(client), str(client), repr(client._auth), repr(client.api_key), repr(vars(client))):
         assert key not in text and "abcdefabcdef" not in text
-    request, _ = client._chat_request(
-        {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}, stream=False
+    request = client._attempt(
+        client._chat_call({"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}]}, stream=False)
     )
     assert key not in repr(request.headers)
     client.close()

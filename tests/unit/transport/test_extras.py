@@ -165,8 +165,8 @@ def test_a_batch_that_fails_once_is_retried_alone(driver: Driver, glm_server: Lo
     documents = many_documents(300, {299: 10, 5: 9, 150: 8})
     response = driver.call("rerank", QUERY, documents, top_n=3)
     sent = sent_to(glm_server, "/rerank")
-    assert len(sent) == 4  # three batches, one of them twice
-    assert len({r.json["request_id"] for r in sent}) == 3
+    assert len(sent) == 4  # three batches, one of them twice, each attempt under its own id
+    assert len({r.json["request_id"] for r in sent}) == 4
     assert [r.index for r in response.results] == [299, 5, 150]
 
 
@@ -274,14 +274,14 @@ NOT_RETRIED = [
 
 @pytest.mark.parametrize("endpoint", CALLS)
 @pytest.mark.parametrize("fault", RETRIED, ids=lambda f: f"{type(f).__name__}-{getattr(f, 'status_code', '')}")
-def test_retryable_failures_are_retried_with_the_same_request_id(
+def test_retryable_failures_are_retried_with_a_fresh_request_id_per_attempt(
     driver: Driver, glm_server: LocalGLMServer, endpoint: str, fault: Reply
 ) -> None:
     method, args, kwargs = CALLS[endpoint]
     glm_server.fail_times(2, fault)
     assert driver.call(method, *args, **kwargs).id
     assert len(glm_server.requests) == 3
-    assert len({r.json["request_id"] for r in glm_server.requests}) == 1
+    assert len({r.json["request_id"] for r in glm_server.requests}) == 3
     assert driver.active_connections() == 0
 
 

@@ -15,6 +15,7 @@ def test_glm_transport_public_names() -> None:
             *("GLMError", "GLMAPIStatusError", "GLMAuthenticationError", "GLMBadRequestError"),
             *("GLMConfigurationError", "GLMConnectionError", "GLMContentFilterError", "GLMContextWindowExceededError"),
             *("GLMInvalidRequestError", "GLMNotFoundError", "GLMOverloadedError", "GLMPermissionDeniedError"),
+            *("GLMIncompleteResponseError", "GLMInterruptedError"),
             *("GLMQuotaExceededError", "GLMRateLimitError", "GLMResponseValidationError", "GLMServerError"),
             *("GLMStreamError", "GLMTimeoutError", "ModelInfo", "__version__", "get_model_info", "list_models"),
         ]

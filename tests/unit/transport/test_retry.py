@@ -31,18 +31,27 @@ NOW = 1_700_000_000.0
         ({"retry-after": "3"}, 3.0),
         ({"retry-after": "1.5"}, 1.5),
         ({"retry-after": "0"}, 0.0),
-        ({"retry-after": "-4"}, 0.0),
+        ({"retry-after": "-4"}, None),
         ({"retry-after": "soon"}, None),
         ({"retry-after": "nan"}, None),
+        ({"retry-after": "inf"}, float("inf")),
+        ({"retry-after": "1e999"}, float("inf")),
+        ({"retry-after-ms": "nan"}, None),
+        ({"retry-after-ms": "-50", "retry-after": "2"}, 2.0),
+        ({"retry-after-ms": "inf"}, float("inf")),
+        ({"retry-after": "Mon, 99 Foo 10000 99:99:99 GMT"}, None),
         ({"retry-after": format_datetime(datetime.fromtimestamp(NOW + 30, timezone.utc), usegmt=True)}, 30.0),
-        ({"retry-after": format_datetime(datetime.fromtimestamp(NOW - 30, timezone.utc), usegmt=True)}, 0.0),
+        ({"retry-after": format_datetime(datetime.fromtimestamp(NOW - 30, timezone.utc), usegmt=True)}, None),
         ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
         ({"retry-after-ms": "x", "retry-after": "9"}, 9.0),
     ],
 )
 def test_retry_after_forms(headers: dict[str, str], expected: float | None) -> None:
     result = parse_retry_after(headers, now=NOW)
-    assert result == (None if expected is None else pytest.approx(expected, abs=1.0))
+    if expected is None or expected == float("inf"):
+        assert result == expected
+    else:
+        assert result == pytest.approx(expected, abs=1.0)
 
 
 def status(cls: type[GLMError], code: str | None = None, retry_after: float | None = None) -> GLMError:
@@ -82,10 +91,11 @@ def test_backoff_grows_exponentially_with_jitter_below_the_cap() -> None:
         assert delay is not None and 0.75 * base <= delay <= base
 
 
-def test_retry_after_wins_over_backoff_and_is_capped() -> None:
+def test_retry_after_wins_over_backoff_and_a_longer_wait_than_the_cap_gives_up_at_once() -> None:
     policy = RetryPolicy(max_retries=3, max_retry_after=60.0)
     assert policy.next_delay(0, status(GLMRateLimitError, "1302", retry_after=7.0)) == 7.0
-    assert policy.next_delay(0, status(GLMRateLimitError, "1302", retry_after=86400.0)) == 60.0
+    assert policy.next_delay(0, status(GLMRateLimitError, "1302", retry_after=86400.0)) is None
+    assert policy.next_delay(0, status(GLMRateLimitError, "1302", retry_after=float("inf"))) is None
 
 
 def test_negative_max_retries_is_rejected() -> None:

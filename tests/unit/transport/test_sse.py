@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from glm_transport import GLMStreamError
 from glm_transport.sse import SSEDecoder, SSEEvent
 
 
@@ -52,3 +53,20 @@ def test_a_lone_cr_at_a_read_boundary_waits_for_the_next_byte() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: x\r") == []
     assert decoder.feed(b"\n\r\n") == [SSEEvent("message", "x")]
+
+
+def test_a_held_back_cr_ends_its_line_when_the_next_chunk_has_no_line_end() -> None:
+    whole = SSEDecoder().feed(b"data: a\n\rdata: ")
+    decoder = SSEDecoder()
+    pieces = [decoder.feed(bytes([byte])) for byte in b"data: a\n\rdata: "]
+    assert [event for piece in pieces for event in piece] == whole == [SSEEvent("message", "a")]
+
+
+def test_a_line_longer_than_the_cap_is_a_typed_error() -> None:
+    decoder = SSEDecoder(max_line=1000)
+    decoder.feed(b"data: ")
+    for _ in range(99):
+        decoder.feed(b"x" * 10)
+    assert decoder.pending_size == 996
+    with pytest.raises(GLMStreamError, match="longer than 1000 bytes"):
+        decoder.feed(b"x" * 10)
