@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from ._lifecycle import reset_after_fork
 from .errors import GLMConfigurationError
 from .governor_limiter import Limiter, LimiterStats
 
@@ -100,6 +101,14 @@ class _Registry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.limiters: dict[GovernorKey, Any] = {}
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """A forked child starts with no limiters: the parent's requests in flight are not the
+        child's to release (it would wait for them forever), and a lock another thread held at
+        the fork would never be released either."""
+        self._lock = threading.Lock()
+        self.limiters = {}
 
     def get(self, key: GovernorKey, make: Any) -> Any:
         with self._lock:

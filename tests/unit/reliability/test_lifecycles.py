@@ -113,6 +113,33 @@ def test_a_forked_child_gets_fresh_connections_and_nothing_crosses(glm_server: L
     assert report == b"ok"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="this platform has no fork")
+def test_a_forked_child_does_not_wait_for_the_parents_governor_slots(glm_server: LocalGLMServer) -> None:
+    """The parent holds the only slot (an open stream) at the fork: the child has its own governor
+    state, so its calls go through instead of waiting for a release that only the parent can make."""
+    options: dict[str, Any] = {"api_key": glm_server.api_key, "base_url": glm_server.base_url, "max_retries": 0}
+    client = GLMClient(concurrency_limits={"glm-4.7": 1}, **options)
+    stream = client.stream_chat(_request("held"))
+    held = iter(stream)
+    next(held)  # the stream is open and holds the slot
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+        pid = os.fork()
+    if pid == 0:
+        _child(lambda prompt: str(client.chat(_request(prompt)).message.content), write_fd)
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], 30)
+        report = os.read(read_fd, 1000) if ready else b"the child did not answer within 30 s"
+    finally:
+        os.close(read_fd)
+        _reap(pid)
+        stream.close()
+        client.close()
+    assert report == b"ok"
+
+
 def _reap(pid: int) -> None:
     for _ in range(300):
         if os.waitpid(pid, os.WNOHANG)[0]:
