@@ -74,6 +74,16 @@ class GLMServerError(errors.GLMServerError, ModelAPIError):
     """5xx and GLM's server-side failure codes."""
 
 
+class GLMInterruptedError(errors.GLMInterruptedError, ModelAPIError):
+    """GLM ended the answer with ``finish_reason: "network_error"``; retryable."""
+
+
+class GLMIncompleteResponseError(errors.GLMIncompleteResponseError, ModelAPIError):
+    """A non-streaming answer cut after its headers; never retried (GLM billed it)."""
+
+    is_retryable = False
+
+
 class GLMConnectionError(errors.GLMConnectionError, ModelConnectionError):
     """The connection failed before any byte of the answer."""
 
@@ -112,6 +122,8 @@ _MAPPED: dict[type[errors.GLMError], type[errors.GLMError]] = {
         GLMQuotaExceededError,
         GLMOverloadedError,
         GLMServerError,
+        GLMInterruptedError,
+        GLMIncompleteResponseError,
         GLMConnectionError,
         GLMTimeoutError,
         GLMStreamError,

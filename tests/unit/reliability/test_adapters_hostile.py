@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from langchain_core.exceptions import ModelAPIError
 from llama_index.core.base.llms.types import ChatMessage
 
 from glm_transport import GLMError, GLMInterruptedError, GLMResponseValidationError
@@ -85,6 +86,8 @@ def test_network_error_finish_is_a_typed_retryable_error_in_both_adapters(server
     with pytest.raises(GLMError) as info:
         CALLS[call](server)
     assert isinstance(info.value, GLMInterruptedError) and info.value.retryable
+    if call.startswith("ChatGLM"):  # langchain-core's family too, as for every other error
+        assert isinstance(info.value, ModelAPIError)
 
 
 def test_langchain_with_retry_acts_on_a_network_error_finish(server: HostileServer) -> None:
