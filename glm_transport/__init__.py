@@ -1,4 +1,7 @@
-"""Framework-free GLM transport: configuration, auth, retries, SSE, wire types, the model catalogue."""
+"""Framework-free GLM transport: configuration, auth, retries, SSE, wire types, the model catalogue.
+
+"wire notes §N" in this code base cites the project's GLM wire notes, ``docs/wire-notes.md``.
+"""
 
 from typing import TYPE_CHECKING
 

@@ -282,7 +282,7 @@ class BaseGLMClient:
     def _rerank_bodies(
         query: str, documents: Sequence[str], model: str, top_n: int | None, return_documents: bool
     ) -> list[tuple[slice, dict[str, Any]]]:
-        """One body per 128 documents (spec §8); ``merge_rerank`` puts the answers back together."""
+        """One body per 128 documents (wire notes §8); ``merge_rerank`` puts the answers back together."""
         if isinstance(documents, str):
             raise GLMInvalidRequestError("rerank() takes a list of documents, not a string")
         if top_n is not None and top_n < 0:
@@ -317,7 +317,7 @@ class BaseGLMClient:
     def _web_search_body(
         self, query: str, search_engine: str | None, count: int | None, options: Mapping[str, Any]
     ) -> dict[str, Any]:
-        # The two platforms name their engines differently (spec §3.3, §8b).
+        # The two platforms name their engines differently (wire notes §3.3, §8b).
         if search_engine is None:
             search_engine = "search-prime" if "z.ai" in self.base_url else "search_std"
         if not isinstance(query, str) or not query.strip():
@@ -389,7 +389,7 @@ class BaseGLMClient:
         )
 
     def _stream_status_error(self, response: httpx.Response, content: bytes, request_id: str) -> GLMError:
-        """A streaming call answered with a JSON body instead of events (spec §5.5)."""
+        """A streaming call answered with a JSON body instead of events (wire notes §5.5)."""
         if not response.is_success:
             return self._status_error(response, content, request_id)
         try:

@@ -1,4 +1,4 @@
-"""Authorization header: the raw key as a bearer token, or a short-lived JWT (spec §2)."""
+"""Authorization header: the raw key as a bearer token, or a short-lived JWT (wire notes §2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .errors import GLMConfigurationError
 
 __all__ = ["GLMAuth", "make_jwt"]
 
-# The official SDKs sign for 210 s and reuse a token for 180 s (spec §2.2).
+# The official SDKs sign for 210 s and reuse a token for 180 s (wire notes §2.2).
 JWT_TTL_SECONDS = 210.0
 JWT_REFRESH_BEFORE_SECONDS = 30.0
 

@@ -50,7 +50,7 @@ ENDPOINTS: Final[Mapping[str, str]] = {
 API_KEY_ENV_VARS: Final = ("ZHIPUAI_API_KEY", "ZAI_API_KEY")
 BASE_URL_ENV_VAR: Final = "ZHIPUAI_BASE_URL"
 
-# The official SDK's defaults (spec §6.4): thinking models can take minutes before the first byte.
+# The official SDK's defaults (wire notes §6.4): thinking models can take minutes before the first byte.
 _DEFAULT_TIMEOUT: Final = (300.0, 8.0)  # DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=8.0), made on first use
 DEFAULT_MAX_RETRIES: Final = 2
 
@@ -87,7 +87,7 @@ def resolve_base_url(base_url: str | None) -> str:
     """A named endpoint (``china``, ``international``, ``*-coding``) or a URL; else ``ZHIPUAI_BASE_URL``.
 
     The URL is the OpenAI-style base that paths such as ``/chat/completions`` are appended to
-    (spec §1.2); a full ``.../chat/completions`` URL, as the community class stored it, is accepted
+    (wire notes §1.2); a full ``.../chat/completions`` URL, as the community class stored it, is accepted
     and cut back to the base.
     """
     value = (base_url or os.environ.get(BASE_URL_ENV_VAR) or CHINA).strip()

@@ -2,7 +2,7 @@
 
 Every error raised by this package derives from :class:`GLMError` and says, through
 ``retryable``, whether sending the same request again could succeed. Status errors carry the
-HTTP status, GLM's business ``code`` (normalised to a string, spec §6.1), the server's
+HTTP status, GLM's business ``code`` (normalised to a string, wire notes §6.1), the server's
 ``message`` and the ``request_id`` of the call. No message ever contains the API key: messages
 are built from the response body and our own text only.
 """
@@ -208,7 +208,7 @@ _MAX_MESSAGE = 500
 
 
 def _error_fields(body: Any) -> tuple[str | None, str | None]:
-    """(code, message) from either error schema of spec §12.1, codes normalised to strings."""
+    """(code, message) from either error schema of wire notes §12.1, codes normalised to strings."""
     if not isinstance(body, dict):
         return None, None
     inner = body.get("error", body)
@@ -240,7 +240,7 @@ def error_from_body(
     retry_after: float | None = None,
     fallback_message: str = "",
 ) -> GLMAPIStatusError:
-    """Classify an error by GLM's business code first, then by HTTP status (spec §6.4)."""
+    """Classify an error by GLM's business code first, then by HTTP status (wire notes §6.4)."""
     code, message = _error_fields(body)
     cls = _CODE_CLASSES.get(code or "")
     if cls is None:

@@ -1,4 +1,4 @@
-"""The one retry layer's decision, as a pure function of the attempt and the error (spec §6.4)."""
+"""The one retry layer's decision, as a pure function of the attempt and the error (wire notes §6.4)."""
 
 from __future__ import annotations
 

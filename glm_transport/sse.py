@@ -1,7 +1,7 @@
-"""Server-sent events: bytes in, events out, incrementally (spec §5.1).
+"""Server-sent events: bytes in, events out, incrementally (wire notes §5.1).
 
 Written here rather than taken from httpx-sse for two reasons measured on this API: GLM's
-Coding endpoint can answer a streaming call with a bare JSON error body and HTTP 200 (spec §5.5,
+Coding endpoint can answer a streaming call with a bare JSON error body and HTTP 200 (wire notes §5.5,
 capture C2), which an SSE line parser discards as an unknown field, so the error would become a
 silent empty stream; and the decoder sits on the per-chunk hot path, where working on whole
 byte lines and skipping httpx's text line decoder keeps it near raw httpx (bench/transport.py).

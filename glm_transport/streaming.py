@@ -103,7 +103,7 @@ def _head(data: dict[str, Any]) -> tuple[str, str, int | None]:
 
 
 def parse_chunk(data: Any) -> ChatCompletionChunk:
-    """One decoded ``data:`` payload to a chunk; tolerant of the variants in spec §5.2-5.3, strict
+    """One decoded ``data:`` payload to a chunk; tolerant of the variants in wire notes §5.2-5.3, strict
     about shapes: a field of the wrong type is a ``GLMResponseValidationError`` naming it."""
     if type(data) is not dict:
         raise GLMResponseValidationError(f"stream event is not a JSON object: {str(data)[:100]}")
@@ -121,7 +121,7 @@ def parse_chunk(data: Any) -> ChatCompletionChunk:
         web_search=[_model(WebSearchResult, item, "web_search[]") for item in web_search] if web_search else None,
         raw=data,
     )
-    if choices:  # ``[]`` in the separate-usage chunk (spec §5.3)
+    if choices:  # ``[]`` in the separate-usage chunk (wire notes §5.3)
         if type(choices) is not list or type(choices[0]) is not dict:
             raise GLMResponseValidationError("stream event has malformed 'choices'")
         choice = choices[0]
@@ -141,7 +141,7 @@ class ChatStreamParser:
     """Incremental: ``feed(bytes) -> chunks``, then ``finish()`` at the end of the body.
 
     Raises the classified API error for an in-band ``{"error": ...}`` event, an ``event: error``,
-    or a bare JSON error body sent with HTTP 200 (spec §5.5); ``GLMStreamError`` for a malformed
+    or a bare JSON error body sent with HTTP 200 (wire notes §5.5); ``GLMStreamError`` for a malformed
     event or a body that ends before ``data: [DONE]``. Events after ``[DONE]`` are ignored.
     """
 
@@ -213,7 +213,7 @@ class ChatStreamParser:
 
 
 class StreamAccumulator:
-    """Merges chunks into the final message: text, reasoning, tool calls by index (spec §5.4),
+    """Merges chunks into the final message: text, reasoning, tool calls by index (wire notes §5.4),
     finish reason, usage (from whichever chunk carries it) and web search results.
     """
 

@@ -218,7 +218,7 @@ class _Wire(BaseModel):
 
 class FunctionCall(_Wire):
     name: str = ""
-    # A JSON string on the wire (spec §12.2); an object is accepted and kept as given.
+    # A JSON string on the wire (wire notes §12.2); an object is accepted and kept as given.
     arguments: str | dict[str, Any] = ""
 
 
@@ -238,7 +238,7 @@ class ChatCompletionMessage(_Wire):
 
     @property
     def text(self) -> str:
-        """The content as text; GLM-4V may send a list of ``{type: text}`` parts (spec §4)."""
+        """The content as text; GLM-4V may send a list of ``{type: text}`` parts (wire notes §4)."""
         return content_text(self.content)
 
 
@@ -326,7 +326,7 @@ class EmbeddingsResponse(_Wire):
     usage: EmbeddingsUsage | None = None
 
     def vectors(self) -> list[list[float]]:
-        """Vectors in input order (the API's ``index``, spec §7)."""
+        """Vectors in input order (the API's ``index``, wire notes §7)."""
         return [item.embedding for item in sorted(self.data, key=lambda item: item.index)]
 
 
@@ -384,7 +384,7 @@ def content_text(content: Any) -> str:
 
 
 class ChatCompletionChunk:
-    """One streamed chunk, flattened to its single choice (GLM sends one, spec §5.2).
+    """One streamed chunk, flattened to its single choice (GLM sends one, wire notes §5.2).
 
     A plain slotted class rather than a pydantic model: it is built once per streamed token, and
     validating each chunk with pydantic would cost more than the rest of the client together.

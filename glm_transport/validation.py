@@ -1,5 +1,5 @@
 """Checks and rewrites of a request before it is sent: bad input fails here, with a message
-that names the problem, and never reaches the network (spec §3, §3.5, §7, §8, §11.2-3).
+that names the problem, and never reaches the network (wire notes §3, §3.5, §7, §8, §11.2-3).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _stop(name: str, stop: Any, info: ModelInfo) -> list[str]:
 def _tool_choice(name: str, choice: Any, info: ModelInfo) -> Any:
     if choice != "auto":
         raise _fail(
-            f"tool_choice {choice!r} is not accepted by GLM, which only documents 'auto' (spec §3.5); "
+            f"tool_choice {choice!r} is not accepted by GLM, which only documents 'auto' (wire notes §3.5); "
             "the adapters emulate other choices by narrowing the tools offered"
         )
     return choice
@@ -151,10 +151,10 @@ def normalize_chat_request(request: Mapping[str, Any], *, stream: bool) -> ChatC
     """A copy of ``request`` ready for the wire, or ``GLMInvalidRequestError``.
 
     Each field is checked by its entry in ``_FIELD_CHECKS``. Rewrites: ``None`` values are dropped
-    (spec §11.2); ``temperature == 0`` becomes ``do_sample: false`` without a temperature (spec §3.5:
+    (wire notes §11.2); ``temperature == 0`` becomes ``do_sample: false`` without a temperature (wire notes §3.5:
     greedy, never a silent 0.01); a single ``stop`` string becomes a one-item list; ``tool_stream``
     is dropped on a non-streaming call, where the API rejects it and it means nothing; an empty
-    function ``parameters`` becomes an empty object schema (spec §3.3); an empty ``tools`` is dropped.
+    function ``parameters`` becomes an empty object schema (wire notes §3.3); an empty ``tools`` is dropped.
     """
     body: dict[str, Any] = {key: value for key, value in request.items() if value is not None}
     info = _model(body.get("model"))
@@ -192,7 +192,7 @@ def _check_messages(messages: Any, info: ModelInfo) -> None:
         roles.add(role)
         _ROLE_CHECKS[role](message, position, info)
     if roles <= {"system"} or roles <= {"assistant"}:
-        raise _fail("messages must not consist only of system or only of assistant messages (spec §3.1)")
+        raise _fail("messages must not consist only of system or only of assistant messages (wire notes §3.1)")
 
 
 def _check_user(message: Mapping[str, Any], position: int, info: ModelInfo) -> None:
@@ -290,7 +290,7 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
 
 
 def validate_embedding_input(texts: Sequence[Any], info: ModelInfo, dimensions: int | None) -> None:
-    """Inputs the embeddings endpoint rejects (spec §7): non-strings, empty strings, bad dimensions."""
+    """Inputs the embeddings endpoint rejects (wire notes §7): non-strings, empty strings, bad dimensions."""
     for position, text in enumerate(texts):
         if not isinstance(text, str):
             raise _fail(f"embedding input {position} is {type(text).__name__}, not a string (GLM takes text only)")

@@ -108,7 +108,7 @@ def _to_wire(message: BaseMessage, info: ModelInfo) -> dict[str, Any]:
         )
     raise _invalid(
         f"GLM cannot take a {type(message).__name__}: it takes system, human, AI and tool messages "
-        "(spec §3.2; for function results use ToolMessage with the call's tool_call_id)"
+        "(wire notes §3.2; for function results use ToolMessage with the call's tool_call_id)"
     )
 
 
@@ -143,7 +143,7 @@ def _user_content(content: str | list[Any], info: ModelInfo) -> str | list[dict[
         return content
     parts = [_user_part(block, info) for block in content]
     if all(part["type"] == "text" for part in parts):
-        # Text-only models take a string only (spec §3.2), so plain text never goes as parts.
+        # Text-only models take a string only (wire notes §3.2), so plain text never goes as parts.
         return "\n".join(part["text"] for part in parts)
     if info.known and not info.vision:
         kinds = sorted({part["type"] for part in parts if part["type"] != "text"})
@@ -186,14 +186,14 @@ def _media_url(block: Mapping[str, Any], what: str, *, allow_base64: bool = True
         return url
     if isinstance(data, str) and data:
         if not allow_base64:
-            raise _invalid(f"GLM takes {what} content by URL only (spec §3.4), not base64")
-        # The official SDK sends bare base64 (spec §3.4): drop any data-URL prefix.
+            raise _invalid(f"GLM takes {what} content by URL only (wire notes §3.4), not base64")
+        # The official SDK sends bare base64 (wire notes §3.4): drop any data-URL prefix.
         return data.split(",", 1)[1] if data.startswith("data:") else data
     raise _invalid(f"a {what} content block needs a URL or base64 data (file ids are not supported by GLM)")
 
 
 def _tool_content(content: str | list[Any]) -> str:
-    """Tool content is a string on the wire (spec §3.2): non-text blocks go as JSON."""
+    """Tool content is a string on the wire (wire notes §3.2): non-text blocks go as JSON."""
     return _joined(content, lambda block: json.dumps(block, ensure_ascii=False, default=str))
 
 
@@ -219,7 +219,7 @@ def _assistant(message: AIMessage) -> dict[str, Any]:
     if calls:
         wire["tool_calls"] = calls
         if not text:
-            wire["content"] = None  # spec §3.2: null content with tool calls
+            wire["content"] = None  # wire notes §3.2: null content with tool calls
     reasoning = reasoning_of(message)
     if reasoning:
         wire["reasoning_content"] = reasoning

@@ -136,7 +136,7 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
     @classmethod
     def _check_stop(cls, stop: list[str] | None) -> list[str] | None:
         if stop and len(stop) > MAX_STOP_SEQUENCES:
-            raise ValueError(f"GLM accepts at most {MAX_STOP_SEQUENCES} stop sequence (spec §3.1), got {stop!r}")
+            raise ValueError(f"GLM accepts at most {MAX_STOP_SEQUENCES} stop sequence (wire notes §3.1), got {stop!r}")
         return stop
 
     # ------------------------------------------------------------ LangChain metadata
@@ -193,7 +193,7 @@ class ChatGLM(BaseChatModel, GLMConnection, ChatOptions):
             video_inputs=info.vision,
             reasoning_output=info.supports_thinking,
             tool_calling=info.tools,
-            tool_choice=False,  # only "auto" is documented (spec §3.5); others are emulated
+            tool_choice=False,  # only "auto" is documented (wire notes §3.5); others are emulated
             tool_call_streaming=info.tool_stream,
             structured_output=info.tools or info.json_mode,
             text_outputs=True,

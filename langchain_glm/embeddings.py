@@ -1,4 +1,4 @@
-"""``GLMEmbeddings``: GLM's ``embedding-3``/``embedding-2`` for LangChain (spec §7)."""
+"""``GLMEmbeddings``: GLM's ``embedding-3``/``embedding-2`` for LangChain (wire notes §7)."""
 
 from __future__ import annotations
 

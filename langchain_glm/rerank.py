@@ -1,4 +1,4 @@
-"""``GLMRerank``: GLM's rerank endpoint as a LangChain document compressor (spec §8)."""
+"""``GLMRerank``: GLM's rerank endpoint as a LangChain document compressor (wire notes §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GLM's standalone web search API (spec §8b) as a LangChain tool and a retriever."""
+"""GLM's standalone web search API (wire notes §8b) as a LangChain tool and a retriever."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ def _text_only(message: ChatMessage, role: str) -> str:
     for block in message.blocks:
         if not isinstance(block, (TextBlock, CitableBlock, CitationBlock, CachePoint, ThinkingBlock, ToolCallBlock)):
             raise GLMInvalidRequestError(
-                f"GLM takes only text in {role} messages, got a {type(block).__name__} (spec §3.2)"
+                f"GLM takes only text in {role} messages, got a {type(block).__name__} (wire notes §3.2)"
             )
     return "\n".join(_texts(message.blocks))
 
@@ -140,7 +140,7 @@ def _user_content(message: ChatMessage, info: ModelInfo) -> str | list[dict[str,
         elif isinstance(block, (CitableBlock, CitationBlock)):
             parts.extend({"type": "text", "text": text} for text in _texts([block]))
         elif isinstance(block, CachePoint):
-            continue  # GLM caches prefixes implicitly (spec §9.4)
+            continue  # GLM caches prefixes implicitly (wire notes §9.4)
         else:
             parts.append(_media_part(block, info))
     return parts
@@ -161,11 +161,13 @@ def _media_part(block: Any, info: ModelInfo) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": _image_url(block)}}
     if isinstance(block, VideoBlock) and block.url is not None:
         return {"type": "video_url", "video_url": {"url": str(block.url)}}
-    raise GLMInvalidRequestError(f"GLM cannot take a {kind} in this form; videos and documents go by URL (spec §3.4)")
+    raise GLMInvalidRequestError(
+        f"GLM cannot take a {kind} in this form; videos and documents go by URL (wire notes §3.4)"
+    )
 
 
 def _image_url(block: ImageBlock) -> str:
-    """An http(s) URL as given, anything else as bare base64, as the official SDK sends it (spec §3.4)."""
+    """An http(s) URL as given, anything else as bare base64, as the official SDK sends it (wire notes §3.4)."""
     if block.image is None and block.path is None and block.url is not None:
         url = str(block.url)
         if not url.startswith("data:"):
@@ -213,7 +215,7 @@ def _wire_call(call_id: Any, name: Any, arguments: Any, position: int) -> dict[s
 
 
 def tool_spec(tool: BaseTool | Mapping[str, Any]) -> dict[str, Any]:
-    """A LlamaIndex tool as a GLM function tool (spec §3.3); a dict (e.g. a built-in tool) as given."""
+    """A LlamaIndex tool as a GLM function tool (wire notes §3.3); a dict (e.g. a built-in tool) as given."""
     if isinstance(tool, MCPServerTool):
         return tool  # type: ignore[return-value]  # revealed by the transport when the body is built
     if isinstance(tool, Mapping):

@@ -17,7 +17,7 @@ __all__ = ["GLMEmbedding"]
 
 
 class GLMEmbedding(GLMConnection, BaseEmbedding):
-    """GLM embeddings over ``POST /embeddings`` (spec §7).
+    """GLM embeddings over ``POST /embeddings`` (wire notes §7).
 
     Setup:
         Set ``ZHIPUAI_API_KEY`` (or ``ZAI_API_KEY``); embeddings are documented on the China

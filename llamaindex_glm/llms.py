@@ -279,7 +279,7 @@ class GLM(GLMConnection, ChatOptions, FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
-        # GLM has no parallel_tool_calls switch (spec §3.1): keep only the first call when asked.
+        # GLM has no parallel_tool_calls switch (wire notes §3.1): keep only the first call when asked.
         if not allow_parallel_tool_calls:
             calls = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
             if len(calls) > 1:

@@ -1,4 +1,4 @@
-"""``GLMRerank``: GLM's rerank endpoint as a LlamaIndex node postprocessor (spec §8)."""
+"""``GLMRerank``: GLM's rerank endpoint as a LlamaIndex node postprocessor (wire notes §8)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 llama-index-core's default tokenizer is tiktoken's, which fetches its encoding at run time and
 counts for OpenAI's vocabulary, not GLM's. ``GLMTokenizer`` is an offline, deterministic estimate
 usable as ``Settings.tokenizer`` (node parsers, prompt helpers, memory buffers only need lengths);
-``GLMEndpointTokenizer`` asks GLM's ``POST /tokenizer`` (spec §8b) for exact counts.
+``GLMEndpointTokenizer`` asks GLM's ``POST /tokenizer`` (wire notes §8b) for exact counts.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class GLMEndpointTokenizer(GLMConnection):
     not as a node parser's tokenizer). Counts include the chat template's few tokens per message.
 
     Args:
-        model: a model the endpoint knows (spec §8b: ``glm-4.6``, ``glm-4.5``, ``glm-4.6v``, ...).
+        model: a model the endpoint knows (wire notes §8b: ``glm-4.6``, ``glm-4.5``, ``glm-4.6v``, ...).
         client / async_client: transport clients to use (e.g. ``GLM(...).client``), never closed
             here; their key and URL then serve as this tokenizer's.
         **options: the connection options every GLM class takes (``api_key``, ``base_url``, ...).

@@ -1,4 +1,4 @@
-"""GLM's standalone web search API (spec §8b) as a LlamaIndex tool spec, for ``FunctionAgent``."""
+"""GLM's standalone web search API (wire notes §8b) as a LlamaIndex tool spec, for ``FunctionAgent``."""
 
 from __future__ import annotations
 

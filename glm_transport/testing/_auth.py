@@ -1,4 +1,4 @@
-"""Authorization header checks: raw API key, or a JWT for ``id.secret`` keys (spec §2)."""
+"""Authorization header checks: raw API key, or a JWT for ``id.secret`` keys (wire notes §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Embeddings, rerank, tokenizer and web search (spec §7, §8, §8b): pure request -> body.
+"""Embeddings, rerank, tokenizer and web search (wire notes §7, §8, §8b): pure request -> body.
 
 Vectors are hashed bags of words and character trigrams, L2-normalised, so texts that share
 words are close (a RAG pipeline over the local server retrieves the right chunks). Rerank scores
@@ -21,7 +21,7 @@ from ._validate import require_model, validate_messages
 
 EMBEDDING_DIMENSIONS = (256, 512, 1024, 2048)
 MAX_INPUTS = 64
-MAX_INPUT_TOKENS = {"embedding-2": 512}  # others: embedding-3's 3072 (spec §7)
+MAX_INPUT_TOKENS = {"embedding-2": 512}  # others: embedding-3's 3072 (wire notes §7)
 MAX_RERANK_DOCUMENTS = 128
 MAX_RERANK_CHARS = 4096
 RECENCY = ("oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit")

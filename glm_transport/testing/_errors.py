@@ -1,4 +1,4 @@
-"""GLM error envelopes and the exception the pure handlers raise (spec §6)."""
+"""GLM error envelopes and the exception the pure handlers raise (wire notes §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An ``Answer`` on the wire: the non-streaming body (spec §4, Ex3) or stream chunks (§5, Ex2/Ex4)."""
+"""An ``Answer`` on the wire: the non-streaming body (wire notes §4, Ex3) or stream chunks (§5, Ex2/Ex4)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ _MEDIA_PARTS = ("image_url", "video_url", "file_url", "file")
 MAX_TOOLS = 128
 MAX_TOKENS = 131072
 # BM-DOCS and the Jan-2026 Z.ai pages say maxItems 1, the newest OpenAPI says 4, and every text
-# says "only one stop word" (spec §3.1, §12.3): the strict reading is enforced here.
+# says "only one stop word" (wire notes §3.1, §12.3): the strict reading is enforced here.
 MAX_STOP = 1
 
 
@@ -198,7 +198,7 @@ def _check_tools(body: Mapping[str, Any]) -> None:
         for i, tool in enumerate(tools):
             _check_tool(i, tool)
     choice = body.get("tool_choice")
-    # Only "auto" is documented (spec §3.1, §3.5); the object form and other strings are refused.
+    # Only "auto" is documented (wire notes §3.1, §3.5); the object form and other strings are refused.
     if choice is not None and choice != "auto":
         raise invalid("tool_choice", 'only "auto" is supported')
 

@@ -101,11 +101,11 @@ class TestChatGLMIntegration(ChatModelIntegrationTests):
     # Skipped suites, each for a documented GLM limit:
     @property
     def supports_pdf_inputs(self) -> bool:
-        return False  # PDFs go by URL only (file_url, spec §3.4); the suite sends base64
+        return False  # PDFs go by URL only (file_url, wire notes §3.4); the suite sends base64
 
     @property
     def supports_image_tool_message(self) -> bool:
-        return False  # tool message content is a string (spec §3.2); vision requests have no tool role
+        return False  # tool message content is a string (wire notes §3.2); vision requests have no tool role
 
     @property
     def supports_pdf_tool_message(self) -> bool:
@@ -146,7 +146,7 @@ class TestChatGLMIntegration(ChatModelIntegrationTests):
             close_clients(chat)
 
     @pytest.mark.xfail(
-        reason="GLM documents only tool_choice='auto' (spec §3.1, §3.5): with several tools, 'any' is "
+        reason="GLM documents only tool_choice='auto' (wire notes §3.1, §3.5): with several tools, 'any' is "
         "emulated by a system instruction the model may ignore, as it does for 'Hello!'",
         strict=False,
     )

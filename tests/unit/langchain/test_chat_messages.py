@@ -54,7 +54,7 @@ def test_a_multi_call_tool_history_goes_out_as_glm_messages(
         {"role": "user", "content": "Weather in Paris and Rome?"},
         {
             "role": "assistant",
-            "content": None,  # null content with tool calls (spec §3.2)
+            "content": None,  # null content with tool calls (wire notes §3.2)
             "tool_calls": [
                 {
                     "id": "call_1",

@@ -65,7 +65,7 @@ def test_profile_comes_from_the_catalogue(model: str, expected: dict[str, Any]) 
     profile = ChatGLM(model=model, api_key="k").profile
     assert profile is not None
     assert {key: profile.get(key) for key in expected} == expected
-    assert profile.get("tool_choice") is False  # only "auto" is documented (spec §3.5)
+    assert profile.get("tool_choice") is False  # only "auto" is documented (wire notes §3.5)
 
 
 def test_an_unknown_model_has_no_profile() -> None:

@@ -51,7 +51,7 @@ def test_temperature_zero_means_greedy_decoding(models: Models, glm_server: Loca
     models.call(models.chat(temperature=0), mode, "hi")
     body = last_body(glm_server)
     assert body["do_sample"] is False
-    assert "temperature" not in body  # never a silent 0.01 (spec §3.5)
+    assert "temperature" not in body  # never a silent 0.01 (wire notes §3.5)
 
 
 @pytest.mark.parametrize("mode", MODES)

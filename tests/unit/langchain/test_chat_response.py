@@ -25,7 +25,7 @@ def get_weather(city: str) -> str:
 
 
 def reasoning_then_tool_call() -> Reply:
-    """GLM-4.7-Flash style: reasoning, then a tool call with no text in between (spec §5.2)."""
+    """GLM-4.7-Flash style: reasoning, then a tool call with no text in between (wire notes §5.2)."""
     return Reply.chat(
         content="",
         reasoning="The user wants weather; I will call the tool.",
@@ -62,7 +62,7 @@ def test_usage_reports_cache_reads_from_glm_context_cache(chat: ChatGLM, models:
 def test_usage_is_counted_once_wherever_the_stream_sends_it(
     chat: ChatGLM, models: Models, glm_server: LocalGLMServer, mode: str, stream_usage: str
 ) -> None:
-    glm_server.stream_usage = stream_usage  # on the finish chunk, or a later chunk of its own (spec §5.3)
+    glm_server.stream_usage = stream_usage  # on the finish chunk, or a later chunk of its own (wire notes §5.3)
     glm_server.enqueue(Reply.chat("four words of text", usage={"prompt_tokens": 7, "completion_tokens": 4}))
     answer = models.call(chat, mode, "hi")
     assert answer.usage_metadata is not None
@@ -179,7 +179,7 @@ def test_stream_yields_reasoning_and_text_as_they_arrive(chat: ChatGLM, models: 
     text = [c for c in chunks if c.text]
     assert len(reasoning) > 1
     assert len(text) > 1
-    assert chunks.index(reasoning[-1]) < chunks.index(text[0])  # GLM thinks first (spec §5.2)
+    assert chunks.index(reasoning[-1]) < chunks.index(text[0])  # GLM thinks first (wire notes §5.2)
     assert chunks[-1].chunk_position == "last"
     assert [c for c in chunks if c.usage_metadata] == [chunks[-1]]
 

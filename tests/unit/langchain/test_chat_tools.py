@@ -1,5 +1,5 @@
 """``bind_tools``: every tool form, GLM's built-in tools, ``tool_choice`` mapped to what GLM accepts
-(only ``"auto"``, spec §3.1/§3.5; the rest emulated), tool calls on invoke and streamed."""
+(only ``"auto"``, wire notes §3.1/§3.5; the rest emulated), tool calls on invoke and streamed."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_streamed_tool_call_chunks_add_up_to_the_call(models: Models, mode: str,
     assert with_calls
     assert {c.tool_call_chunks[0]["index"] for c in with_calls} == {0}
     if tool_stream:
-        assert len(with_calls) > 1  # arguments arrive in fragments (spec §5.4)
+        assert len(with_calls) > 1  # arguments arrive in fragments (wire notes §5.4)
     total = chunks[0]
     for chunk in chunks[1:]:
         total = total + chunk

@@ -93,7 +93,7 @@ def test_as_structured_llm(llm: GLM, mode: str) -> None:
 
 
 def test_json_mode_passes_through(llm: GLM, glm_server: LocalGLMServer) -> None:
-    """GLM's JSON mode (spec §3.1 ``response_format``), for callers who parse the answer themselves."""
+    """GLM's JSON mode (wire notes §3.1 ``response_format``), for callers who parse the answer themselves."""
     schema = json.dumps(Invoice.model_json_schema())
     messages = [ChatMessage(role="user", content=f"{TEXT}\nAnswer with JSON matching this schema: {schema}")]
     response = llm.chat(messages, response_format={"type": "json_object"})

@@ -31,7 +31,7 @@ INFO = get_model_info("glm-4.7")
 RULES = build_chat_request({"model": "glm-4.7"}, [{"role": "user", "content": "x"}], stream=False)[1]
 
 # Any unicode but surrogates; the assistant's text may not start with "\n", which both adapters
-# drop from GLM's answers on purpose (GLM starts most answers with one, spec §4).
+# drop from GLM's answers on purpose (GLM starts most answers with one, wire notes §4).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 USER_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)  # GLM rejects "" (1214)
 ANSWER = TEXT.filter(lambda t: not t.startswith("\n"))

@@ -1,4 +1,4 @@
-"""Authorization: raw keys, JWTs for id.secret keys (spec §2), and the 401 codes."""
+"""Authorization: raw keys, JWTs for id.secret keys (wire notes §2), and the 401 codes."""
 
 from __future__ import annotations
 

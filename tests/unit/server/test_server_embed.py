@@ -1,4 +1,4 @@
-"""Embeddings, rerank, tokenizer and web search endpoints (spec §7, §8, §8b)."""
+"""Embeddings, rerank, tokenizer and web search endpoints (wire notes §7, §8, §8b)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def assert_same_kinds(ours: list[dict[str, Any]], golden: list[dict[str, Any]], 
 def test_reasoning_stream_matches_glm45_capture(client: httpx.Client) -> None:
     golden = sse_chunks(fixture_text("glm-4.5_stream_reasoning.sse"))
     ours = sse_chunks(post_stream(client, chat("Hi", model="glm-4.5")))
-    # 2025 captures have no "object" (spec §12.7); reasoning_tokens is in the 2026 ones (Ex4).
+    # 2025 captures have no "object" (wire notes §12.7); reasoning_tokens is in the 2026 ones (Ex4).
     assert_same_kinds(ours, golden, "object", "completion_tokens_details")
     for chunk in ours[:-1]:
         assert "finish_reason" not in chunk["choices"][0]

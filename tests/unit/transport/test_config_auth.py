@@ -1,4 +1,4 @@
-"""Keys, endpoints, timeouts, and the JWT scheme of spec §2.2."""
+"""Keys, endpoints, timeouts, and the JWT scheme of wire notes §2.2."""
 
 from __future__ import annotations
 

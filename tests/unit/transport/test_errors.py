@@ -1,4 +1,4 @@
-"""Error classification by business code first, then HTTP status (spec §6)."""
+"""Error classification by business code first, then HTTP status (wire notes §6)."""
 
 from __future__ import annotations
 

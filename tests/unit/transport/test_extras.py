@@ -1,4 +1,4 @@
-"""Rerank, tokenizer and web search (spec §8, §8b) over real HTTP on loopback, each behaviour
+"""Rerank, tokenizer and web search (wire notes §8, §8b) over real HTTP on loopback, each behaviour
 once for sync and async (the ``driver`` fixture), plus the pure merge of rerank batches."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The stream parser and accumulator against the captured payloads of spec §10 (golden fixtures),
-fed at every split point, plus the error and truncation cases of spec §5.5."""
+"""The stream parser and accumulator against the captured payloads of wire notes §10 (golden fixtures),
+fed at every split point, plus the error and truncation cases of wire notes §5.5."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def test_events_after_done_are_ignored() -> None:
 
 
 def test_content_as_a_list_of_text_parts_is_joined() -> None:
-    # GLM-4V may send content as parts (spec §5.2).
+    # GLM-4V may send content as parts (wire notes §5.2).
     chunks = parse(
         [_event(_chunk(content=[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])) + b"data: [DONE]\n\n"]
     )

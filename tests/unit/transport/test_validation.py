@@ -1,5 +1,5 @@
 """Bad input fails before sending, with a message that names the problem; good input is rewritten
-to what the wire accepts (spec §3.5, §11)."""
+to what the wire accepts (wire notes §3.5, §11)."""
 
 from __future__ import annotations
 

@@ -10,11 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 NOTES = ROOT / "docs" / "wire-notes.md"
 PACKAGES = ("glm_transport", "langchain_glm", "llamaindex_glm")
-# In the packages every "§" cites the wire notes ("spec §3.1", "wire notes §3.1, §12.3",
+# In the packages every "§" cites the wire notes ("wire notes §3.1", "wire notes §3.1, §12.3",
 # "docs/wire-notes.md §8b", "§11.2-3"), so every one is checked; a range cites its first section.
 SECTION = re.compile(r"§([0-9]+[a-z]?(?:\.[0-9]+)*)")
 HEADING = re.compile(r"^#{2,4} (?:([0-9]+[a-z]?(?:\.[0-9]+)*)\.? |(Ex[0-9]+) )")
-# The spec's numbering, which the notes keep: every heading other helpers and the code cite.
+# The notes' section numbering: every heading other helpers and the code cite.
 REQUIRED = (
     *("0", "1", "1.1", "1.2", "2", "2.1", "2.2", "3", "3.1", "3.2", "3.3", "3.4", "3.5", "4"),
     *("5", "5.1", "5.2", "5.3", "5.4", "5.5", "6", "6.1", "6.2", "6.3", "6.4", "7", "8", "8b"),
@@ -61,12 +61,12 @@ def test_every_citation_in_the_packages_names_an_existing_section() -> None:
 @pytest.mark.parametrize(
     ("text", "sections"),
     [
-        ("(spec §3.1, §12.3)", ["3.1", "12.3"]),
+        ("(wire notes §3.1, §12.3)", ["3.1", "12.3"]),
         ("docs/wire-notes.md §6.4, §12.15", ["6.4", "12.15"]),
         ("wire notes §8b.", ["8b"]),
-        ("spec §11.2-3", ["11.2"]),
-        ("spec §3.1/§3.5", ["3.1", "3.5"]),
-        ("(spec §5.5.)", ["5.5"]),
+        ("wire notes §11.2-3", ["11.2"]),
+        ("wire notes §3.1/§3.5", ["3.1", "3.5"]),
+        ("(wire notes §5.5.)", ["5.5"]),
     ],
 )
 def test_the_section_pattern_reads_each_citation_form(text: str, sections: list[str]) -> None:
