@@ -10,7 +10,8 @@ operation started after the deadline fails at once. The deadline travels with th
 the timeout values of its ``timeout`` extension (a ``float`` subclass that httpx passes through
 untouched), so nothing is shared between concurrent calls. The cost is one ``time.monotonic()``
 per socket operation. A user-supplied httpx client keeps its own backend; there the deadline is
-checked per attempt and per chunk only.
+checked per attempt and per chunk only. The backend lives in ``_deadline_io.py``, loaded with the
+first owned client (httpcore costs about 15 ms to import).
 """
 
 from __future__ import annotations
@@ -19,18 +20,7 @@ import math
 import time
 import typing
 
-import httpcore
-import httpx
-
-__all__ = [
-    "AsyncDeadlineBackend",
-    "BoundedTimeout",
-    "Deadline",
-    "DeadlineBackend",
-    "async_transport",
-    "bounded_timeouts",
-    "sync_transport",
-]
+__all__ = ["BoundedTimeout", "Deadline", "bounded_timeouts"]
 
 
 class Deadline:
@@ -73,136 +63,3 @@ def bounded_timeouts(timeouts: dict[str, float | None], deadline: Deadline) -> d
         "write": BoundedTimeout(timeouts.get("write"), deadline),
         "pool": pool,
     }
-
-
-def _bound(timeout: float | None, error: type[Exception]) -> float | None:
-    if type(timeout) is not BoundedTimeout:
-        return timeout
-    left = timeout.deadline.at - time.monotonic()
-    if left <= 0:
-        raise error("the call's deadline has passed")
-    value = min(float(timeout), left)
-    return None if math.isinf(value) else value
-
-
-class _Stream(httpcore.NetworkStream):
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bound(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _bound(timeout, httpcore.ConnectTimeout)))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend with every operation bounded by the request's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[typing.Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bound(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, bounded, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_unix_socket(path, _bound(timeout, httpcore.ConnectTimeout), socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _bound(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        bounded = _bound(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's async backend with every operation bounded by the request's deadline."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[typing.Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        bounded = _bound(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_tcp(host, port, bounded, local_address, socket_options))
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        bounded = _bound(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(path, bounded, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def _wrap_pool(transport: httpx.HTTPTransport | httpx.AsyncHTTPTransport, wrapper: typing.Any) -> bool:
-    pool = getattr(transport, "_pool", None)
-    inner = getattr(pool, "_network_backend", None)
-    if inner is None:  # an httpx/httpcore whose internals moved: per-attempt deadlines only
-        return False
-    pool._network_backend = wrapper(inner)  # type: ignore[union-attr]
-    return True
-
-
-def sync_transport(limits: httpx.Limits) -> tuple[httpx.HTTPTransport, bool]:
-    """An httpx transport whose socket operations honour deadlines, and whether the wrap took."""
-    transport = httpx.HTTPTransport(limits=limits)
-    return transport, _wrap_pool(transport, DeadlineBackend)
-
-
-def async_transport(limits: httpx.Limits) -> tuple[httpx.AsyncHTTPTransport, bool]:
-    """The async ``sync_transport``."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    return transport, _wrap_pool(transport, AsyncDeadlineBackend)

@@ -19,9 +19,10 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["LoopClients", "reset_after_fork"]
 

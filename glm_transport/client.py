@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 import httpx
 
 from ._base import BaseGLMClient, Call, ModelT, merge_rerank
-from ._deadline import async_transport, sync_transport
 from ._lifecycle import LoopClients, reset_after_fork
+from ._owned import OwnedAsyncClient, OwnedClient
 from .errors import GLMError
+from .governor_limiter import SlotWaitTimeout
 from .governor_send import agoverned_send, governed_send
 from .streaming import ChatStreamParser
 from .types import (
@@ -214,10 +215,15 @@ class GLMClient(BaseGLMClient):
         if http is None:
             with self._lock:
                 if self._http is None:
-                    transport, self._bounded = sync_transport(self.limits)
-                    self._http = httpx.Client(timeout=self.timeout, limits=self.limits, transport=transport)
+                    owned = OwnedClient(self.base_url, self.timeout, self.limits)
+                    self._bounded = owned.bounded
+                    self._http = owned
                 http = self._http
         return http
+
+    def _sender(self) -> Callable[..., httpx.Response]:
+        http = self.http_client
+        return http.send_direct if isinstance(http, OwnedClient) else http.send
 
     def _after_fork(self) -> None:
         # A forked child: the inherited pool's sockets are the parent's too; make fresh ones.
@@ -247,11 +253,13 @@ class GLMClient(BaseGLMClient):
         """The one retry loop: each pass is one attempt (``_attempt`` builds it, ``consume`` reads it)."""
         while True:
             try:
-                return governed_send(self, self._attempt(call), self.http_client.send, consume)
+                return governed_send(self, self._attempt(call), self._sender(), consume, call.deadline.at)
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:
                 error = exc
+            except SlotWaitTimeout:  # queued for an in-flight slot until the deadline (docs/scale.md)
+                raise self._overall_timeout(call.request_id) from None
             time.sleep(self._retry_delay(call, error))
             call.next_attempt()
 
@@ -365,7 +373,7 @@ class AsyncGLMClient(BaseGLMClient):
         self._bounded = self._owns_http
         if http_client is not None:
             self._adopt_headers(http_client.headers)
-        self._loops = LoopClients(_http_maker(weakref.ref(self), self.timeout, self.limits))
+        self._loops = LoopClients(_http_maker(weakref.ref(self), self.base_url, self.timeout, self.limits))
         self.max_concurrency = max_concurrency
         reset_after_fork(self)
 
@@ -402,11 +410,15 @@ class AsyncGLMClient(BaseGLMClient):
         """The one retry loop, awaited (see ``GLMClient._send``)."""
         while True:
             try:
-                return await agoverned_send(self, self._attempt(call), (await self._client()).send, consume)
+                http = await self._client()
+                send = http.send_direct if isinstance(http, OwnedAsyncClient) else http.send
+                return await agoverned_send(self, self._attempt(call), send, consume, call.deadline.at)
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:
                 error = exc
+            except SlotWaitTimeout:  # queued for an in-flight slot until the deadline (docs/scale.md)
+                raise self._overall_timeout(call.request_id) from None
             await asyncio.sleep(self._retry_delay(call, error))
             call.next_attempt()
 
@@ -500,16 +512,16 @@ class AsyncGLMClient(BaseGLMClient):
 
 
 def _http_maker(
-    owner: Callable[[], AsyncGLMClient | None], timeout: httpx.Timeout, limits: httpx.Limits
+    owner: Callable[[], AsyncGLMClient | None], base_url: str, timeout: httpx.Timeout, limits: httpx.Limits
 ) -> Callable[[], httpx.AsyncClient]:
     """Makes an owned ``httpx.AsyncClient``; holds its owner weakly, so owner and pools form no cycle."""
 
     def make() -> httpx.AsyncClient:
-        transport, bounded = async_transport(limits)
+        http = OwnedAsyncClient(base_url, timeout, limits)
         client = owner()
         if client is not None:
-            client._bounded = bounded
-        return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+            client._bounded = http.bounded
+        return http
 
     return make
 

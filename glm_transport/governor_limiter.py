@@ -26,13 +26,17 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Limiter", "LimiterStats"]
+__all__ = ["Limiter", "LimiterStats", "SlotWaitTimeout"]
 
 BETA = 0.7  # the cut when the limit fell: new window = BETA x the in-flight count that drew the overload
 MIN_WINDOW = 1.0
 SLOW_START_GAIN = 0.5  # per success before the first overload: x1.5 per round trip
 PROBE = 4  # after an overload, one more slot per PROBE windows of successes
 FORGET_AFTER = 60.0  # seconds without an overload after which the window starts over
+
+
+class SlotWaitTimeout(Exception):  # noqa: N818 - it is what the caller turns into its own timeout
+    """The call's deadline came while it queued for a slot; it holds none."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,9 @@ class Limiter:
                 return self._admit_locked()
             return None
 
-    def acquire(self) -> int:
-        """Block the calling thread until a slot is ours; returns its ticket."""
+    def acquire(self, deadline: float = math.inf) -> int:
+        """Block the calling thread until a slot is ours; returns its ticket. ``deadline`` (a
+        ``time.monotonic()`` value) bounds the wait: past it, ``SlotWaitTimeout`` and no slot."""
         ticket = self.try_acquire()
         if ticket is not None:
             return ticket
@@ -126,14 +131,17 @@ class Limiter:
             return waiter
         assert waiter.event is not None
         try:
-            waiter.event.wait()
+            granted = waiter.event.wait(None if math.isinf(deadline) else max(0.0, deadline - time.monotonic()))
         except BaseException:  # KeyboardInterrupt while queued: do not leak a granted slot
             self._abandon(waiter)
             raise
+        if not granted and not self._abandon(waiter, keep=True):  # granted as the wait ran out: keep it
+            raise SlotWaitTimeout
         return waiter.ticket
 
-    async def acquire_async(self) -> int:
-        """Wait on the running loop until a slot is ours; cancelling the wait frees it."""
+    async def acquire_async(self, deadline: float = math.inf) -> int:
+        """Wait on the running loop until a slot is ours; cancelling the wait frees it. ``deadline``
+        as for ``acquire``."""
         ticket = self.try_acquire()
         if ticket is not None:
             return ticket
@@ -142,7 +150,14 @@ class Limiter:
             return waiter
         assert waiter.future is not None
         try:
-            await waiter.future
+            if math.isinf(deadline):
+                await waiter.future
+            else:
+                await asyncio.wait_for(asyncio.shield(waiter.future), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            if self._abandon(waiter, keep=True):
+                return waiter.ticket
+            raise SlotWaitTimeout from None
         except BaseException:
             self._abandon(waiter)
             raise
@@ -158,13 +173,15 @@ class Limiter:
             self._waiters.append(waiter)
             return waiter
 
-    def _abandon(self, waiter: _Waiter) -> None:
+    def _abandon(self, waiter: _Waiter, *, keep: bool = False) -> bool:
+        """Leave the queue; True if the slot was granted meanwhile and ``keep`` (else it is given back)."""
         with self._lock:
             granted = waiter.granted
             if not granted:
                 self._waiters.remove(waiter)
-        if granted:
+        if granted and not keep:
             self.release(waiter.ticket)
+        return granted and keep
 
     # ---- release and feedback --------------------------------------------------------
     def release(self, ticket: int = 0) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import os
 import random
 import threading
@@ -26,7 +27,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .governor_limiter import Limiter, LimiterStats
+from .governor_limiter import Limiter, LimiterStats, SlotWaitTimeout
 
 __all__ = ["DEFAULT_LEASE", "ENV_LEASE", "RedisLimiter"]
 
@@ -91,12 +92,14 @@ class RedisLimiter:
         return max(1, int(self.lease * 1000))
 
     # ---- taking and giving back ----------------------------------------------------
-    def acquire(self) -> int:
-        ticket = self._local.acquire()
+    def acquire(self, deadline: float = math.inf) -> int:
+        """A slot of this process's share, then of the fleet's budget; ``deadline`` bounds both waits
+        (``Limiter.acquire``)."""
+        ticket = self._local.acquire(deadline)
         token, delay = uuid.uuid4().hex, _POLL_MIN
         try:
             while not self._take(keys=[self.name], args=[self.limit, self._lease_ms, token]):
-                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                time.sleep(_pause(delay, deadline))
                 delay = min(delay * 2, _POLL_MAX)
         except BaseException:
             self._local.release(ticket)
@@ -105,13 +108,13 @@ class RedisLimiter:
             self._held[ticket] = token
         return ticket
 
-    async def acquire_async(self) -> int:
-        ticket = await self._local.acquire_async()
+    async def acquire_async(self, deadline: float = math.inf) -> int:
+        ticket = await self._local.acquire_async(deadline)
         token, delay = uuid.uuid4().hex, _POLL_MIN
         try:
             take = await self._async_script()
             while not await take(keys=[self.name], args=[self.limit, self._lease_ms, token]):
-                await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
+                await asyncio.sleep(_pause(delay, deadline))
                 delay = min(delay * 2, _POLL_MAX)
         except BaseException:
             self._local.release(ticket)
@@ -186,3 +189,11 @@ async def _aclose_at_loop_shutdown(client: Any) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+
+
+def _pause(delay: float, deadline: float) -> float:
+    """The jittered pause before polling the budget again; ``SlotWaitTimeout`` once the deadline passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise SlotWaitTimeout
+    return min(left, delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto

@@ -8,6 +8,7 @@ layer calls this once per attempt, so a 1302 frees the slot during the backoff a
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -74,13 +75,15 @@ def governed_send(
     request: httpx.Request,
     send: Callable[..., httpx.Response],
     consume: Callable[[httpx.Response], T],
+    deadline: float = math.inf,
 ) -> T:
-    """``consume(send(request, stream=True))`` holding a slot of the request's limiter."""
+    """``consume(send(request, stream=True))`` holding a slot of the request's limiter; the wait for
+    the slot ends at ``deadline`` (``time.monotonic()``) with ``SlotWaitTimeout``."""
     governor = getattr(client, "governor", None)
     limiter = governor.limiter_for(request) if governor is not None else None
     if limiter is None:
         return consume(send(request, stream=True))
-    ticket = limiter.acquire()
+    ticket = limiter.acquire(deadline)
     out, release = limiter.in_flight, _Once(limiter, ticket)
     try:
         response = send(request, stream=True)
@@ -99,13 +102,14 @@ async def agoverned_send(
     request: httpx.Request,
     send: Callable[..., Awaitable[httpx.Response]],
     consume: Callable[[httpx.Response], Awaitable[T]],
+    deadline: float = math.inf,
 ) -> T:
     """The async ``governed_send``; cancelling the wait for a slot gives it up."""
     governor = getattr(client, "governor", None)
     limiter = governor.limiter_for(request) if governor is not None else None
     if limiter is None:
         return await consume(await send(request, stream=True))
-    ticket = await limiter.acquire_async()
+    ticket = await limiter.acquire_async(deadline)
     out, release = limiter.in_flight, _Once(limiter, ticket)
     try:
         response = await send(request, stream=True)

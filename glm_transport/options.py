@@ -23,12 +23,21 @@ import difflib
 import functools
 import math
 import re
+import sys
 import warnings
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
-import httpx
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_serializer,
+)
 from pydantic import field_validator as _field_validator
 from typing_extensions import Self
 
@@ -40,7 +49,15 @@ from .errors import GLMConfigurationError
 from .pair import ClientPair
 
 if TYPE_CHECKING:  # the clients load with the first one made (glm_transport resolves them lazily)
+    import httpx
+
     from .client import AsyncGLMClient, GLMClient
+
+    _Timeout = float | httpx.Timeout | None
+    _HTTPClient = httpx.Client | None
+    _AsyncHTTPClient = httpx.AsyncClient | None
+else:  # to pydantic: checked by the validators (``_timeout_value``, ``_an_httpx_client``)
+    _Timeout = _HTTPClient = _AsyncHTTPClient = Any
 
 __all__ = [
     "ALIASES",
@@ -240,7 +257,9 @@ class GLMOptions(BaseModel):
         description="API base URL or one of china, international, china-coding, international-coding; "
         "else ZHIPUAI_BASE_URL; default: the China endpoint.",
     )
-    timeout: float | httpx.Timeout | None = Field(
+    # The httpx-typed fields are ``Any`` to pydantic and checked by validators below, so importing an
+    # adapter does not import httpx (about 20 ms); the first client made does.
+    timeout: _Timeout = Field(
         default=None, description="Seconds (or an httpx.Timeout) per connect/read/write; None: 300 s, 8 s to connect."
     )
     total_timeout: float | None = Field(
@@ -268,10 +287,10 @@ class GLMOptions(BaseModel):
         repr=False,
         description="Redis URL sharing the in-flight budget across processes ([redis] extra); may hold a password.",
     )
-    http_client: httpx.Client | None = Field(
+    http_client: _HTTPClient = Field(
         default=None, exclude=True, repr=False, description="An httpx.Client to send with; used, never closed."
     )
-    http_async_client: httpx.AsyncClient | None = Field(
+    http_async_client: _AsyncHTTPClient = Field(
         default=None, exclude=True, repr=False, description="An httpx.AsyncClient to send with; used, never closed."
     )
 
@@ -294,14 +313,32 @@ class GLMOptions(BaseModel):
 
     @_field_validator("timeout", mode="before")
     @classmethod
-    def _timeout_from_dict(cls, value: Any) -> Any:
-        # ``to_dict``/``model_dump`` write an httpx.Timeout as its dict; read it back.
-        return httpx.Timeout(**value) if isinstance(value, Mapping) else value
+    def _timeout_value(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
+            try:
+                return None if value is None else float(value)
+            except ValueError:
+                pass
+        elif isinstance(value, Mapping):  # ``to_dict``/``model_dump`` write an httpx.Timeout as its dict
+            import httpx
+
+            return httpx.Timeout(**value)
+        elif _is_httpx(value, "Timeout"):
+            return value
+        raise ValueError(f"timeout must be seconds or an httpx.Timeout, got {type(value).__name__}")
+
+    @_field_validator("http_client", "http_async_client", mode="before")
+    @classmethod
+    def _an_httpx_client(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = "AsyncClient" if info.field_name == "http_async_client" else "Client"
+        if value is None or _is_httpx(value, kind):
+            return value
+        raise ValueError(f"{info.field_name} must be an httpx.{kind}, got {type(value).__name__}")
 
     # Every mode: LlamaIndex's to_json is json.dumps(to_dict()), a python-mode dump.
     @field_serializer("timeout")
-    def _timeout_as_dict(self, value: float | httpx.Timeout | None) -> float | dict[str, float | None] | None:
-        return value.as_dict() if isinstance(value, httpx.Timeout) else value
+    def _timeout_as_dict(self, value: _Timeout) -> Any:  # a float, an httpx.Timeout as its dict, or None
+        return value if value is None or isinstance(value, float) else value.as_dict()
 
     @field_serializer("default_headers")
     def _headers_without_credentials(self, value: dict[str, str] | None) -> dict[str, str] | None:
@@ -401,3 +438,9 @@ class WebSearchOptions(BaseModel):
             "count": count if count is not None else self.count,
             **{key: value for key, value in filters.items() if value is not None},
         }
+
+
+def _is_httpx(value: Any, name: str) -> bool:
+    """``isinstance(value, httpx.<name>)`` without importing httpx: if it is not loaded, nothing is one."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(value, getattr(httpx, name))

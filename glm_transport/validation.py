@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import ModelInfo, lookup_model
+from .dialect.request import is_mcp_tool
 from .errors import GLMInvalidRequestError
-from .mcp import reveal_tool
-from .types import ChatCompletionRequest
+
+if TYPE_CHECKING:
+    from .types import ChatCompletionRequest
 
 __all__ = [
     "MAX_STOP_SEQUENCES",
@@ -261,7 +263,9 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
         raise _fail(f"GLM accepts at most {MAX_TOOLS} tools, got {len(tools)}")
     checked = []
     for position, declared in enumerate(tools):
-        tool = reveal_tool(declared)  # an MCP declaration's secret headers enter the body only here
+        tool = (
+            declared.to_wire() if is_mcp_tool(declared) else declared
+        )  # an MCP declaration's secret headers enter the body only here
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if kind in _BUILTIN_TOOLS:
             if not isinstance(tool.get(kind), Mapping):

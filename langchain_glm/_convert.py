@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -41,9 +41,11 @@ from glm_transport.dialect import (
     StreamInterpreter,
     build_chat_request,
     interpret_completion,
+    is_mcp_tool,
 )
-from glm_transport.mcp import MCPServerTool
-from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage
+
+if TYPE_CHECKING:
+    from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage
 
 from ._documents import file_part
 from ._errors import GLMInvalidRequestError
@@ -245,8 +247,8 @@ def reasoning_of(message: AIMessage) -> str:
 
 def to_wire_tool(tool: Any) -> dict[str, Any]:
     """A function tool (tool, pydantic model, function, OpenAI dict) or a GLM built-in as is."""
-    if isinstance(tool, MCPServerTool):
-        return tool  # type: ignore[return-value]  # revealed by the transport when the body is built
+    if is_mcp_tool(tool):
+        return cast(dict[str, Any], tool)  # a declaration, revealed by the transport when the body is built
     if isinstance(tool, Mapping) and tool.get("type") in BUILTIN_TOOLS:
         return dict(tool)
     function = dict(convert_to_openai_tool(tool)["function"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -32,7 +32,6 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools import BaseTool
 
-from glm_transport import ChatCompletion, ChatCompletionChunk, Usage
 from glm_transport.catalog import ModelInfo
 from glm_transport.dialect import (
     DEFAULT_RULES,
@@ -42,12 +41,15 @@ from glm_transport.dialect import (
     ServerCall,
     StreamInterpreter,
     interpret_completion,
+    is_mcp_tool,
     server_call,
 )
 from glm_transport.errors import GLMInvalidRequestError
-from glm_transport.mcp import MCPServerTool
 
 from ._documents import document_block_part
+
+if TYPE_CHECKING:
+    from glm_transport import ChatCompletion, ChatCompletionChunk, Usage
 
 __all__ = [
     "StreamState",
@@ -216,7 +218,7 @@ def _wire_call(call_id: Any, name: Any, arguments: Any, position: int) -> dict[s
 
 def tool_spec(tool: BaseTool | Mapping[str, Any]) -> dict[str, Any]:
     """A LlamaIndex tool as a GLM function tool (wire notes §3.3); a dict (e.g. a built-in tool) as given."""
-    if isinstance(tool, MCPServerTool):
+    if is_mcp_tool(tool):
         return tool  # type: ignore[return-value]  # revealed by the transport when the body is built
     if isinstance(tool, Mapping):
         return dict(tool)

@@ -13,13 +13,13 @@ request, so they are not repeated here.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from glm_transport.catalog import ModelInfo, get_model_info
 from glm_transport.errors import GLMInvalidRequestError
-from glm_transport.mcp import MCPServerTool
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -45,6 +45,13 @@ _BIGMODEL_SEARCH_ENGINE = "search_std"
 
 def _invalid(message: str) -> GLMInvalidRequestError:
     return GLMInvalidRequestError(message)
+
+
+def is_mcp_tool(value: Any) -> bool:
+    """``isinstance(value, MCPServerTool)``; the pydantic model loads only when someone makes one
+    (``glm_transport.mcp``), and until then nothing can be one."""
+    mcp = sys.modules.get("glm_transport.mcp")
+    return mcp is not None and isinstance(value, mcp.MCPServerTool)
 
 
 @dataclass(frozen=True)
@@ -153,11 +160,11 @@ def _call_instruction(names: Sequence[str]) -> str:
 def _copy(tool: Any) -> Any:
     """A tool dict's own copy; an MCP declaration stays itself, so its secret headers enter the
     body only when the request is validated (``glm_transport.mcp.reveal_tool``)."""
-    return tool if isinstance(tool, MCPServerTool) else dict(tool)
+    return tool if is_mcp_tool(tool) else dict(tool)
 
 
 def _kind(tool: Any) -> Any:
-    return "mcp" if isinstance(tool, MCPServerTool) else tool.get("type")
+    return "mcp" if is_mcp_tool(tool) else tool.get("type")
 
 
 def tool_choice_plan(

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
+if TYPE_CHECKING:
+    from glm_transport.types import ChatCompletion, ChatCompletionChunk, Usage, WebSearchResult
 
 from .request import DEFAULT_RULES, ResponseRules
 

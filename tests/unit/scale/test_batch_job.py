@@ -23,7 +23,7 @@ from glm_transport.batch_files import (
     read_results,
 )
 from glm_transport.batch_job import AsyncBatchJob, BatchJob, JobProgress
-from glm_transport.errors import GLMBadRequestError, GLMInvalidRequestError
+from glm_transport.errors import GLMBadRequestError, GLMInvalidRequestError, GLMTimeoutError
 from glm_transport.testing import LocalGLMServer
 from glm_transport.types import ChatCompletion
 
@@ -128,6 +128,25 @@ def test_a_cancelled_job_reports_the_requests_it_never_ran(jobs: Jobs, tmp_path:
     assert progress.done
     results = list(job.results())
     assert [type(r) for r in results] == [GLMBatchResultMissingError] * 2
+
+
+def test_a_job_cancelled_in_progress_keeps_the_answers_it_got_in_input_order(
+    jobs: Jobs, glm_server: LocalGLMServer, tmp_path: Path
+) -> None:
+    glm_server.bulk.batches.line_seconds = 0.02  # 40 lines: the batch runs for about 0.8 s
+    job = jobs.submit(chats(40), workdir=tmp_path)
+    with pytest.raises(GLMTimeoutError, match="still running"):
+        jobs.wait(job, timeout=0.25)
+    assert not jobs.run(job.cancel()).done  # "cancelling" until the server stops
+    final = jobs.wait(job)
+    assert final.statuses == ("cancelled",)
+    results = list(job.results())
+    answered = [r for r in results if isinstance(r, ChatCompletion)]
+    assert 0 < len(answered) < 40
+    assert results[: len(answered)] == answered  # the lines before the cancel, first
+    assert all(isinstance(r, GLMBatchResultMissingError) for r in results[len(answered) :])
+    direct = GLMClient(api_key=glm_server.api_key, base_url=glm_server.base_url)
+    assert _texts(answered) == _texts([direct.chat(c) for c in chats(len(answered))])
 
 
 def test_an_embedding_job_gives_the_vectors_of_a_direct_call_in_order(

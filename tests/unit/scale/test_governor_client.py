@@ -4,12 +4,13 @@ drawing 1302s; streams hold a slot while they live; modes and limits resolve as 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
 
 from glm_transport import AsyncGLMClient, GLMClient
-from glm_transport.errors import GLMConfigurationError
+from glm_transport.errors import GLMConfigurationError, GLMTimeoutError
 from glm_transport.governor import ENV_TIER, TIER_LIMITS, Governor, governor_stats
 from glm_transport.testing import LocalGLMServer
 
@@ -103,6 +104,39 @@ def test_a_stream_read_to_the_end_frees_its_slot_for_the_next_call(mode: str, li
 
         asyncio.run(main())
     assert server.inflight.rejected == 0
+
+
+def test_a_call_queued_for_a_slot_ends_at_its_total_timeout_without_sending(mode: str, limited_server: Make) -> None:
+    server = limited_server()
+    kwargs = client_kwargs(server, concurrency_limits={"glm-4-plus": 1}, total_timeout=0.3)
+    request = {**CHAT, "stream": True}
+    if mode == "sync":
+        with GLMClient(**kwargs) as client:
+            holder = client.stream_chat(request)  # holds the only slot until closed
+            start = time.monotonic()
+            with pytest.raises(GLMTimeoutError, match="overall timeout"):
+                client.chat(CHAT)
+            waited = time.monotonic() - start
+            holder.close()
+            assert client.governor is not None
+            stats = client.governor.stats("glm-4-plus")
+    else:
+
+        async def main() -> tuple[float, object]:
+            async with AsyncGLMClient(**kwargs) as client:
+                holder = await client.stream_chat(request)
+                start = time.monotonic()
+                with pytest.raises(GLMTimeoutError, match="overall timeout"):
+                    await client.chat(CHAT)
+                waited = time.monotonic() - start
+                await holder.aclose()
+                assert client.governor is not None
+                return waited, client.governor.stats("glm-4-plus")
+
+        waited, stats = asyncio.run(main())
+    assert 0.25 <= waited < 3
+    assert len(server.requests) == 1  # only the stream reached the server
+    assert (stats.in_flight, stats.queued) == (0, 0)  # type: ignore[attr-defined]
 
 
 def test_a_task_cancelled_while_queued_frees_its_place(limited_server: Make) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
 
-from glm_transport.governor_limiter import Limiter
+from glm_transport.governor_limiter import Limiter, SlotWaitTimeout
 
 
 def test_slots_are_handed_to_waiters_in_arrival_order() -> None:
@@ -67,6 +68,25 @@ def test_a_waiter_cancelled_after_its_slot_was_granted_gives_the_slot_back() -> 
 
     asyncio.run(scenario())
     assert limiter.stats().in_flight == 0
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_wait_for_a_slot_ends_at_the_deadline_holding_nothing(mode: str) -> None:
+    limiter = Limiter(1)
+    limiter.acquire()
+    start = time.monotonic()
+    wait = (
+        (lambda: limiter.acquire(start + 0.1))
+        if mode == "sync"
+        else lambda: asyncio.run(limiter.acquire_async(start + 0.1))
+    )
+    with pytest.raises(SlotWaitTimeout):
+        wait()
+    waited = time.monotonic() - start
+    assert 0.09 <= waited < 2
+    assert (limiter.stats().in_flight, limiter.stats().queued) == (1, 0)
+    limiter.release()
+    assert limiter.acquire(time.monotonic() + 0.1) > 0  # the slot given back goes to the next caller
 
 
 def test_threads_and_two_event_loops_share_one_budget() -> None:
