@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tracemalloc
 import warnings
 
 import pytest
@@ -42,7 +43,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         gc.collect()
-    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    leaked = [_with_origin(w) for w in caught if issubclass(w.category, ResourceWarning)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if leaked and reporter is not None:
         reporter.write_line(f"resources left in reference cycles at session end: {leaked}", yellow=True)
+
+
+def _with_origin(warning: warnings.WarningMessage) -> str:
+    """The warning, and where its object was made when tracing (``PYTHONTRACEMALLOC=25 pytest``)."""
+    origin = tracemalloc.get_object_traceback(warning.source) if warning.source is not None else None
+    where = "" if origin is None else " made at " + " -> ".join(f"{f.filename}:{f.lineno}" for f in origin)
+    return str(warning.message) + where
