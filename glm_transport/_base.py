@@ -35,7 +35,7 @@ from .errors import (
     is_error_envelope,
     redact,
 )
-from .governor import Governor
+from .governor import Governor, governed_model, model_of
 from .retry import RetryPolicy, parse_retry_after
 from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
 from .validation import (
@@ -96,7 +96,18 @@ class Call:
     built on every attempt.
     """
 
-    __slots__ = ("attempt", "body", "content", "deadline", "fresh_ids", "path", "prepared", "request_id", "stream")
+    __slots__ = (
+        "attempt",
+        "body",
+        "content",
+        "deadline",
+        "fresh_ids",
+        "model",
+        "path",
+        "prepared",
+        "request_id",
+        "stream",
+    )
 
     def __init__(self, path: str, body: dict[str, Any], deadline: Deadline, *, stream: bool = False) -> None:
         self.path = path
@@ -110,6 +121,7 @@ class Call:
         self.stream = stream
         self.attempt = 0
         self.prepared: httpx.Request | None = None
+        self.model = governed_model(path, body)  # whose in-flight budget its attempts draw on
 
     @classmethod
     def of_request(cls, request: httpx.Request, request_id: str, deadline: Deadline) -> Call:
@@ -260,7 +272,9 @@ class BaseGLMClient:
 
     def _prepared(self, request: httpx.Request, request_id: str) -> Call:
         """A call of a request built elsewhere (``Call.of_request``), with its own deadline."""
-        return Call.of_request(request, request_id, self._deadline())
+        call = Call.of_request(request, request_id, self._deadline())
+        call.model = model_of(request, self.base_url)
+        return call
 
     def _chat_call(self, request: Mapping[str, Any], *, stream: bool) -> Call:
         return self._call("/chat/completions", normalize_chat_request(request, stream=stream), stream=stream)

@@ -253,7 +253,9 @@ class GLMClient(BaseGLMClient):
         """The one retry loop: each pass is one attempt (``_attempt`` builds it, ``consume`` reads it)."""
         while True:
             try:
-                return governed_send(self, self._attempt(call), self._sender(), consume, call.deadline.at)
+                return governed_send(
+                    self, self._attempt(call), self._sender(), consume, model=call.model, deadline=call.deadline.at
+                )
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:
@@ -412,7 +414,9 @@ class AsyncGLMClient(BaseGLMClient):
             try:
                 http = await self._client()
                 send = http.send_direct if isinstance(http, OwnedAsyncClient) else http.send
-                return await agoverned_send(self, self._attempt(call), send, consume, call.deadline.at)
+                return await agoverned_send(
+                    self, self._attempt(call), send, consume, model=call.model, deadline=call.deadline.at
+                )
             except httpx.HTTPError as exc:
                 error = self._failure(exc, call)
             except GLMError as exc:

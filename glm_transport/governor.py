@@ -180,9 +180,8 @@ class Governor:
             return _REGISTRY.get(key, lambda: Limiter(None, initial=ADAPTIVE_START, slow_start=True))
         return _REGISTRY.get(key, lambda: Limiter(ceiling))
 
-    def limiter_for(self, request: httpx.Request) -> Any:
-        """The limiter a request queues on, or ``None`` for requests without a model."""
-        model = model_of(request, self.endpoint)
+    def limiter_for(self, model: str | None) -> Any:
+        """The limiter a request for ``model`` queues on, or ``None`` for requests without a model."""
         return None if model is None else self.limiter(model)
 
     def stats(self, model: str) -> LimiterStats:
@@ -191,8 +190,15 @@ class Governor:
         return limiter.stats() if limiter is not None else LimiterStats(None, None, 0, 0, 0, 0)
 
 
+def governed_model(path: str, body: Mapping[str, Any]) -> str | None:
+    """The model whose budget a POST of ``body`` to ``path`` (after the base URL) takes a slot of;
+    ``None`` for file, batch and poll requests and bodies without a model."""
+    model = None if path.startswith(UNGOVERNED_PREFIXES) else body.get("model")
+    return model if isinstance(model, str) else None
+
+
 def model_of(request: httpx.Request, endpoint: str) -> str | None:
-    """The ``model`` of a JSON POST to a model endpoint; ``None`` for file, batch and poll requests."""
+    """``governed_model`` of a request built elsewhere (an upload, a GET, a task submission)."""
     if request.method != "POST":
         return None
     path = str(request.url)[len(endpoint) :]
@@ -205,8 +211,7 @@ def model_of(request: httpx.Request, endpoint: str) -> str | None:
         data = json.loads(content)
     except ValueError:
         return None
-    model = data.get("model") if isinstance(data, dict) else None
-    return model if isinstance(model, str) else None
+    return governed_model(path, data) if isinstance(data, dict) else None
 
 
 def governor_stats() -> dict[GovernorKey, LimiterStats]:

@@ -75,12 +75,14 @@ def governed_send(
     request: httpx.Request,
     send: Callable[..., httpx.Response],
     consume: Callable[[httpx.Response], T],
+    *,
+    model: str | None,
     deadline: float = math.inf,
 ) -> T:
-    """``consume(send(request, stream=True))`` holding a slot of the request's limiter; the wait for
-    the slot ends at ``deadline`` (``time.monotonic()``) with ``SlotWaitTimeout``."""
+    """``consume(send(request, stream=True))`` holding a slot of ``model``'s limiter (none for
+    ``None``); the wait for the slot ends at ``deadline`` (``time.monotonic()``) with ``SlotWaitTimeout``."""
     governor = getattr(client, "governor", None)
-    limiter = governor.limiter_for(request) if governor is not None else None
+    limiter = governor.limiter_for(model) if governor is not None else None
     if limiter is None:
         return consume(send(request, stream=True))
     ticket = limiter.acquire(deadline)
@@ -102,11 +104,13 @@ async def agoverned_send(
     request: httpx.Request,
     send: Callable[..., Awaitable[httpx.Response]],
     consume: Callable[[httpx.Response], Awaitable[T]],
+    *,
+    model: str | None,
     deadline: float = math.inf,
 ) -> T:
     """The async ``governed_send``; cancelling the wait for a slot gives it up."""
     governor = getattr(client, "governor", None)
-    limiter = governor.limiter_for(request) if governor is not None else None
+    limiter = governor.limiter_for(model) if governor is not None else None
     if limiter is None:
         return await consume(await send(request, stream=True))
     ticket = await limiter.acquire_async(deadline)
