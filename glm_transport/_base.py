@@ -17,7 +17,6 @@ from ._deadline import Deadline, bounded_timeouts
 from ._fasturl import parsed_url
 from ._version import __version__
 from .auth import GLMAuth
-from .catalog import EMBEDDING_MAX_BATCH, get_model_info
 from .config import resolve_api_key, resolve_base_url, resolve_timeout
 from .errors import (
     GLMAPIStatusError,
@@ -40,6 +39,7 @@ from .retry import RetryPolicy, parse_retry_after
 from .types import ChatCompletion, ChatCompletionChunk, RerankResponse, RerankUsage
 from .validation import (
     MAX_RERANK_DOCUMENTS,
+    embedding_model,
     normalize_chat_request,
     validate_embedding_input,
     validate_rerank_request,
@@ -282,12 +282,7 @@ class BaseGLMClient:
     def _embedding_bodies(
         self, texts: Sequence[str], model: str, dimensions: int | None, batch_size: int
     ) -> list[dict[str, Any]]:
-        info = get_model_info(model)
-        limit = info.max_batch or EMBEDDING_MAX_BATCH
-        if not 1 <= batch_size <= limit:
-            raise GLMInvalidRequestError(f"batch_size must be from 1 to {limit} for {model!r}, got {batch_size}")
-        if isinstance(texts, str):
-            raise GLMInvalidRequestError("embed() takes a list of strings; wrap a single text in a list")
+        info = embedding_model(model, batch_size, texts, "embed() takes")
         validate_embedding_input(texts, info, dimensions)
         extra = {} if dimensions is None else {"dimensions": dimensions}
         return [{"model": model, "input": list(texts[part]), **extra} for part in plan_batches(len(texts), batch_size)]

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from ._base import BaseGLMClient, new_request_id
+from ._base import BaseGLMClient, Call, new_request_id
 
-__all__ = ["bulk_request"]
+__all__ = ["bulk_call"]
 
 
-def bulk_request(
+def bulk_call(
     client: BaseGLMClient,
     method: str,
     path: str,
@@ -23,8 +23,9 @@ def bulk_request(
     files: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
     accept: str = "application/json",
-) -> tuple[httpx.Request, str]:
-    """An ``httpx.Request`` to ``base_url + path`` and the request id it carries in our logs."""
+) -> Call:
+    """A call of ``method`` to ``base_url + path`` for the client's retry layer (``_json``/``_send``),
+    with a request id for our logs."""
     template = client._request(path, json_body or {})  # our headers, auth and timeouts
     headers = {k: v for k, v in template.headers.items() if k.lower() not in ("content-type", "content-length")}
     headers["accept"] = accept
@@ -44,4 +45,4 @@ def bulk_request(
         data=data,
         extensions=dict(template.extensions),
     )
-    return request, new_request_id()
+    return client._prepared(request, new_request_id())

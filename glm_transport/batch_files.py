@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalog import EMBEDDING_MAX_BATCH, get_model_info
+from .catalog import EMBEDDING_MAX_BATCH
 from .errors import GLMError, GLMInvalidRequestError, GLMResponseValidationError, error_from_body
 from .types import ChatCompletion, EmbeddingsResponse
-from .validation import normalize_chat_request, validate_embedding_input
+from .validation import embedding_model, normalize_chat_request, validate_embedding_input
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -106,12 +106,7 @@ def embedding_bodies(
     texts: Iterable[str], model: str, dimensions: int | None = None, batch_size: int = EMBEDDING_MAX_BATCH
 ) -> Iterator[dict[str, Any]]:
     """One embeddings request per ``batch_size`` texts, checked as ``GLMClient.embed`` checks them."""
-    info = get_model_info(model)
-    limit = info.max_batch or EMBEDDING_MAX_BATCH
-    if not 1 <= batch_size <= limit:
-        raise GLMInvalidRequestError(f"batch_size must be from 1 to {limit} for {model!r}, got {batch_size}")
-    if isinstance(texts, str):
-        raise GLMInvalidRequestError("embedding jobs take a list of strings; wrap a single text in a list")
+    info = embedding_model(model, batch_size, texts, "embedding jobs take")
     extra = {} if dimensions is None else {"dimensions": dimensions}
     chunk: list[str] = []
     for text in texts:

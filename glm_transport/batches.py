@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._bulk_http import bulk_request
+from ._bulk_http import bulk_call
 from .bulk_types import Batch, BatchList
 from .client import AsyncGLMClient, GLMClient
 from .errors import GLMInvalidRequestError
@@ -61,20 +61,18 @@ class Batches:
         auto_delete_input_file: bool | None = None,
     ) -> Batch:
         body = create_body(input_file_id, endpoint, metadata, auto_delete_input_file)
-        request, request_id = bulk_request(self._client, "POST", "/batches", json_body=body)
-        return self._client._json(self._client._prepared(request, request_id), Batch)
+        return self._client._json(bulk_call(self._client, "POST", "/batches", json_body=body), Batch)
 
     def get(self, batch_id: str) -> Batch:
-        request, request_id = bulk_request(self._client, "GET", f"/batches/{batch_id}")
-        return self._client._json(self._client._prepared(request, request_id), Batch)
+        return self._client._json(bulk_call(self._client, "GET", f"/batches/{batch_id}"), Batch)
 
     def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
-        request, request_id = bulk_request(self._client, "GET", "/batches", params=_list_params(after, limit))
-        return self._client._json(self._client._prepared(request, request_id), BatchList)
+        return self._client._json(
+            bulk_call(self._client, "GET", "/batches", params=_list_params(after, limit)), BatchList
+        )
 
     def cancel(self, batch_id: str) -> Batch:
-        request, request_id = bulk_request(self._client, "POST", f"/batches/{batch_id}/cancel", json_body={})
-        return self._client._json(self._client._prepared(request, request_id), Batch)
+        return self._client._json(bulk_call(self._client, "POST", f"/batches/{batch_id}/cancel", json_body={}), Batch)
 
 
 class AsyncBatches:
@@ -92,17 +90,17 @@ class AsyncBatches:
         auto_delete_input_file: bool | None = None,
     ) -> Batch:
         body = create_body(input_file_id, endpoint, metadata, auto_delete_input_file)
-        request, request_id = bulk_request(self._client, "POST", "/batches", json_body=body)
-        return await self._client._json(self._client._prepared(request, request_id), Batch)
+        return await self._client._json(bulk_call(self._client, "POST", "/batches", json_body=body), Batch)
 
     async def get(self, batch_id: str) -> Batch:
-        request, request_id = bulk_request(self._client, "GET", f"/batches/{batch_id}")
-        return await self._client._json(self._client._prepared(request, request_id), Batch)
+        return await self._client._json(bulk_call(self._client, "GET", f"/batches/{batch_id}"), Batch)
 
     async def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
-        request, request_id = bulk_request(self._client, "GET", "/batches", params=_list_params(after, limit))
-        return await self._client._json(self._client._prepared(request, request_id), BatchList)
+        return await self._client._json(
+            bulk_call(self._client, "GET", "/batches", params=_list_params(after, limit)), BatchList
+        )
 
     async def cancel(self, batch_id: str) -> Batch:
-        request, request_id = bulk_request(self._client, "POST", f"/batches/{batch_id}/cancel", json_body={})
-        return await self._client._json(self._client._prepared(request, request_id), Batch)
+        return await self._client._json(
+            bulk_call(self._client, "POST", f"/batches/{batch_id}/cancel", json_body={}), Batch
+        )

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ._bulk_http import bulk_request
+from ._bulk_http import bulk_call
 from .bulk_types import AsyncChatResult, AsyncTask
 from .client import AsyncGLMClient, GLMClient
 from .errors import GLMError, GLMTimeoutError
@@ -77,12 +77,12 @@ class ChatTasks:
 
     def submit(self, request: Mapping[str, Any]) -> AsyncTask:
         body = _submit_body(request)
-        http_request, request_id = bulk_request(self._client, "POST", "/async/chat/completions", json_body=body)
-        return self._client._json(self._client._prepared(http_request, request_id), AsyncTask)
+        return self._client._json(bulk_call(self._client, "POST", "/async/chat/completions", json_body=body), AsyncTask)
 
     def get(self, task_id: str) -> AsyncTask | AsyncChatResult:
-        http_request, request_id = bulk_request(self._client, "GET", f"/async-result/{task_id}")
-        return _interpret(task_id, self._client._json(self._client._prepared(http_request, request_id), _Reply))
+        return _interpret(
+            task_id, self._client._json(bulk_call(self._client, "GET", f"/async-result/{task_id}"), _Reply)
+        )
 
     def wait(
         self, task_id: str, *, poll_interval: float = 2.0, max_poll_interval: float = 30.0, timeout: float | None = None
@@ -113,12 +113,14 @@ class AsyncChatTasks:
 
     async def submit(self, request: Mapping[str, Any]) -> AsyncTask:
         body = _submit_body(request)
-        http_request, request_id = bulk_request(self._client, "POST", "/async/chat/completions", json_body=body)
-        return await self._client._json(self._client._prepared(http_request, request_id), AsyncTask)
+        return await self._client._json(
+            bulk_call(self._client, "POST", "/async/chat/completions", json_body=body), AsyncTask
+        )
 
     async def get(self, task_id: str) -> AsyncTask | AsyncChatResult:
-        http_request, request_id = bulk_request(self._client, "GET", f"/async-result/{task_id}")
-        return _interpret(task_id, await self._client._json(self._client._prepared(http_request, request_id), _Reply))
+        return _interpret(
+            task_id, await self._client._json(bulk_call(self._client, "GET", f"/async-result/{task_id}"), _Reply)
+        )
 
     async def wait(
         self, task_id: str, *, poll_interval: float = 2.0, max_poll_interval: float = 30.0, timeout: float | None = None

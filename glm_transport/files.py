@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import httpx
 
-from ._bulk_http import bulk_request
+from ._bulk_http import bulk_call
 from .bulk_types import FileDeleted, FileList, FileObject
 from .client import AsyncGLMClient, GLMClient
 from .errors import GLMInvalidRequestError
@@ -74,27 +74,23 @@ class Files:
         """Upload a path, bytes or binary file object (``filename=`` required for the last two)."""
         files, data = _upload_parts(file, purpose, filename)
         try:
-            request, request_id = bulk_request(self._client, "POST", "/files", files=files, data=data)
-            return self._client._json(self._client._prepared(request, request_id), FileObject)
+            return self._client._json(bulk_call(self._client, "POST", "/files", files=files, data=data), FileObject)
         finally:
             _close_opened(files, file)
 
     def list(self, *, purpose: str | None = None, limit: int | None = None, after: str | None = None) -> FileList:
-        request, request_id = bulk_request(self._client, "GET", "/files", params=_list_params(purpose, limit, after))
-        return self._client._json(self._client._prepared(request, request_id), FileList)
+        return self._client._json(
+            bulk_call(self._client, "GET", "/files", params=_list_params(purpose, limit, after)), FileList
+        )
 
     def download(self, file_id: str, path: str | os.PathLike[str]) -> Path:
         """Stream a file's content to ``path`` (``batch`` and ``file-extract`` files only)."""
-        request, request_id = bulk_request(
-            self._client, "GET", f"/files/{file_id}/content", accept="application/binary"
+        return self._client._send(
+            bulk_call(self._client, "GET", f"/files/{file_id}/content", accept="application/binary"),
+            _to_disk(Path(path)),
         )
-        return self._client._send(self._client._prepared(request, request_id), _to_disk(Path(path)))
 
     def content(self, file_id: str) -> bytes:
-        request, request_id = bulk_request(
-            self._client, "GET", f"/files/{file_id}/content", accept="application/binary"
-        )
-
         def consume(response: httpx.Response) -> bytes:
             try:
                 content = response.read()
@@ -104,11 +100,12 @@ class Files:
                 raise _error(response, content)
             return content
 
-        return self._client._send(self._client._prepared(request, request_id), consume)
+        return self._client._send(
+            bulk_call(self._client, "GET", f"/files/{file_id}/content", accept="application/binary"), consume
+        )
 
     def delete(self, file_id: str) -> FileDeleted:
-        request, request_id = bulk_request(self._client, "DELETE", f"/files/{file_id}")
-        return self._client._json(self._client._prepared(request, request_id), FileDeleted)
+        return self._client._json(bulk_call(self._client, "DELETE", f"/files/{file_id}"), FileDeleted)
 
 
 class AsyncFiles:
@@ -120,19 +117,18 @@ class AsyncFiles:
     async def upload(self, file: FileInput, *, purpose: str = "batch", filename: str | None = None) -> FileObject:
         files, data = _upload_parts(file, purpose, filename)
         try:
-            request, request_id = bulk_request(self._client, "POST", "/files", files=files, data=data)
-            return await self._client._json(self._client._prepared(request, request_id), FileObject)
+            return await self._client._json(
+                bulk_call(self._client, "POST", "/files", files=files, data=data), FileObject
+            )
         finally:
             _close_opened(files, file)
 
     async def list(self, *, purpose: str | None = None, limit: int | None = None, after: str | None = None) -> FileList:
-        request, request_id = bulk_request(self._client, "GET", "/files", params=_list_params(purpose, limit, after))
-        return await self._client._json(self._client._prepared(request, request_id), FileList)
+        return await self._client._json(
+            bulk_call(self._client, "GET", "/files", params=_list_params(purpose, limit, after)), FileList
+        )
 
     async def download(self, file_id: str, path: str | os.PathLike[str]) -> Path:
-        request, request_id = bulk_request(
-            self._client, "GET", f"/files/{file_id}/content", accept="application/binary"
-        )
         target = Path(path)
 
         async def consume(response: httpx.Response) -> Path:
@@ -147,13 +143,11 @@ class AsyncFiles:
                 await response.aclose()
             return target
 
-        return await self._client._send(self._client._prepared(request, request_id), consume)
-
-    async def content(self, file_id: str) -> bytes:
-        request, request_id = bulk_request(
-            self._client, "GET", f"/files/{file_id}/content", accept="application/binary"
+        return await self._client._send(
+            bulk_call(self._client, "GET", f"/files/{file_id}/content", accept="application/binary"), consume
         )
 
+    async def content(self, file_id: str) -> bytes:
         async def consume(response: httpx.Response) -> bytes:
             try:
                 content = await response.aread()
@@ -163,11 +157,12 @@ class AsyncFiles:
                 raise _error(response, content)
             return content
 
-        return await self._client._send(self._client._prepared(request, request_id), consume)
+        return await self._client._send(
+            bulk_call(self._client, "GET", f"/files/{file_id}/content", accept="application/binary"), consume
+        )
 
     async def delete(self, file_id: str) -> FileDeleted:
-        request, request_id = bulk_request(self._client, "DELETE", f"/files/{file_id}")
-        return await self._client._json(self._client._prepared(request, request_id), FileDeleted)
+        return await self._client._json(bulk_call(self._client, "DELETE", f"/files/{file_id}"), FileDeleted)
 
 
 def _close_opened(files: dict[str, Any], given: FileInput) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from .dialect.request import reveal_tool
 from .errors import GLMInvalidRequestError
 
 __all__ = ["MCPServerTool", "mcp_tool", "reveal_tool"]
@@ -100,8 +101,3 @@ def mcp_tool(
         errors: list[Any] = getattr(exc, "errors", list)()
         what = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
         raise GLMInvalidRequestError(f"bad MCP tool declaration ({what})") from None
-
-
-def reveal_tool(tool: Any) -> Any:
-    """``tool`` as it goes on the wire: a declaration becomes its dict; anything else is returned as is."""
-    return tool.to_wire() if isinstance(tool, MCPServerTool) else tool

@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .catalog import ModelInfo, lookup_model
-from .dialect.request import is_mcp_tool
+from .catalog import EMBEDDING_MAX_BATCH, ModelInfo, get_model_info, lookup_model
+from .dialect.request import reveal_tool
 from .errors import GLMInvalidRequestError
 
 if TYPE_CHECKING:
@@ -263,9 +263,7 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
         raise _fail(f"GLM accepts at most {MAX_TOOLS} tools, got {len(tools)}")
     checked = []
     for position, declared in enumerate(tools):
-        tool = (
-            declared.to_wire() if is_mcp_tool(declared) else declared
-        )  # an MCP declaration's secret headers enter the body only here
+        tool = reveal_tool(declared)  # an MCP declaration's secret headers enter the body only here
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if kind in _BUILTIN_TOOLS:
             if not isinstance(tool.get(kind), Mapping):
@@ -291,6 +289,18 @@ def _check_tools(tools: Any, info: ModelInfo) -> list[Any]:
             raise _fail(f"tool {name!r}: parameters.properties must be an object")
         checked.append({"type": "function", "function": function})
     return checked
+
+
+def embedding_model(model: str, batch_size: int, texts: Any, caller: str) -> ModelInfo:
+    """The model's catalogue entry, once ``batch_size`` fits its per-request limit and ``texts`` is not
+    a lone string (``caller`` names who takes the list, for the message)."""
+    info = get_model_info(model)
+    limit = info.max_batch or EMBEDDING_MAX_BATCH
+    if not 1 <= batch_size <= limit:
+        raise _fail(f"batch_size must be from 1 to {limit} for {model!r}, got {batch_size}")
+    if isinstance(texts, str):
+        raise _fail(f"{caller} a list of strings; wrap a single text in a list")
+    return info
 
 
 def validate_embedding_input(texts: Sequence[Any], info: ModelInfo, dimensions: int | None) -> None:

@@ -10,6 +10,8 @@ import warnings
 
 import pytest
 
+from glm_transport.testing import LocalGLMServer
+
 pytest_plugins = ["glm_transport.testing.pytest_plugin"]
 
 LIVE = bool(os.environ.get("ZHIPUAI_API_KEY") or os.environ.get("ZAI_API_KEY"))
@@ -21,6 +23,15 @@ def _clean_glm_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         for name in ("ZHIPUAI_API_KEY", "ZAI_API_KEY", "ZHIPUAI_BASE_URL"):
             monkeypatch.delenv(name, raising=False)
     return
+
+
+@pytest.fixture
+def glm_env(glm_server: LocalGLMServer, monkeypatch: pytest.MonkeyPatch) -> LocalGLMServer:
+    """The local server as ``ZHIPUAI_API_KEY`` / ``ZHIPUAI_BASE_URL``, as a user would configure it."""
+    assert glm_server.api_key is not None
+    monkeypatch.setenv("ZHIPUAI_API_KEY", glm_server.api_key)
+    monkeypatch.setenv("ZHIPUAI_BASE_URL", glm_server.base_url)
+    return glm_server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -54,6 +54,12 @@ def is_mcp_tool(value: Any) -> bool:
     return mcp is not None and isinstance(value, mcp.MCPServerTool)
 
 
+def reveal_tool(tool: Any) -> Any:
+    """``tool`` as it goes on the wire: an MCP declaration becomes its dict, header values revealed;
+    anything else is returned as is."""
+    return tool.to_wire() if is_mcp_tool(tool) else tool
+
+
 @dataclass(frozen=True)
 class ResponseRules:
     """What the request asked of the answer that GLM itself cannot do, applied on the response side.

@@ -16,15 +16,6 @@ from glm_transport.testing import LocalGLMServer
 
 
 @pytest.fixture
-def glm_env(glm_server: LocalGLMServer, monkeypatch: pytest.MonkeyPatch) -> LocalGLMServer:
-    """The local server as the environment's GLM endpoint and key."""
-    assert glm_server.api_key is not None
-    monkeypatch.setenv("ZHIPUAI_API_KEY", glm_server.api_key)
-    monkeypatch.setenv("ZHIPUAI_BASE_URL", glm_server.base_url)
-    return glm_server
-
-
-@pytest.fixture
 def llamaindex_settings() -> Iterator[None]:
     """Programs set ``Settings.llm`` / ``Settings.embed_model`` as the docs do: restore them after."""
     import llama_index.core as core

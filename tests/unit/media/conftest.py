@@ -11,7 +11,6 @@ import pytest
 
 from glm_transport import AsyncGLMClient, GLMClient
 from glm_transport.testing import LocalGLMServer
-from tests.unit.rag.support import Runner
 
 
 class Mode:
@@ -44,18 +43,3 @@ def mode(request: pytest.FixtureRequest, glm_server: LocalGLMServer) -> Iterator
     driver = Mode(request.param, glm_server)
     yield driver
     driver.close()
-
-
-@pytest.fixture(params=["sync", "async"])
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    runner = Runner(request.param)
-    yield runner
-    runner.close()
-
-
-@pytest.fixture
-def glm_env(glm_server: LocalGLMServer, monkeypatch: pytest.MonkeyPatch) -> LocalGLMServer:
-    assert glm_server.api_key is not None
-    monkeypatch.setenv("ZHIPUAI_API_KEY", glm_server.api_key)
-    monkeypatch.setenv("ZHIPUAI_BASE_URL", glm_server.base_url)
-    return glm_server
